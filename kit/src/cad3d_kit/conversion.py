@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     """How a failure maps onto transports (gRPC status, HTTP status)."""
 
     INVALID_INPUT = "invalid_input"  # gRPC INVALID_ARGUMENT, HTTP 422
@@ -59,6 +59,10 @@ class ConversionError(Exception):
         self.message = message
         self.kind = kind
         self.location = location or SourceLocation()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle through ``args``; keep every field when crossing a process boundary.
+        return (type(self), (self.code, self.message, self.kind, self.location))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+"""Process entry point shared by the conversion services: settings, logs, tracing, metrics, server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from cad3d_kit.grpc_server import GrpcServer, ReadinessCheck, ServiceRegistration, always_ready
+from cad3d_kit.logs import setup_logging
+from cad3d_kit.metrics import start_metrics_server
+from cad3d_kit.settings import ServiceSettings, load_settings
+from cad3d_kit.tracing import setup_tracing, shutdown_tracing
+
+log = logging.getLogger("cad3d.main")
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass
+class ServiceParts:
+    """What a service contributes to the shared bootstrap."""
+
+    registrations: Sequence[ServiceRegistration]
+    readiness: ReadinessCheck = always_ready
+    close: Callable[[], Awaitable[None]] = field(default=_nothing)
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+Builder = Callable[[SettingsT], Awaitable[ServiceParts]]
+
+
+async def serve(settings: SettingsT, build: Builder[SettingsT]) -> None:
+    parts = await build(settings)
+    server = GrpcServer(settings, parts.registrations, parts.readiness)
+    try:
+        await server.serve_until_signal()
+    finally:
+        await parts.close()
+
+
+def run_service(settings_cls: type[SettingsT], build: Builder[SettingsT]) -> None:
+    settings = load_settings(settings_cls)
+    setup_logging(settings.service_name, settings.log_level, settings.log_json)
+    setup_tracing(settings.service_name, settings.otlp_endpoint)
+    port = start_metrics_server(settings.metrics_port)
+    if port:
+        log.info("metrics on :%d/metrics", port)
+    try:
+        asyncio.run(serve(settings, build))
+    finally:
+        shutdown_tracing()
