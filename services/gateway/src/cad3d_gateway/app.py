@@ -1,0 +1,116 @@
+"""The gateway application: public API, web page, health, metrics; optionally the job dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import make_asgi_app
+
+from cad3d_gateway import api
+from cad3d_gateway.auth import KeyRing
+from cad3d_gateway.backends import Backends
+from cad3d_gateway.dispatcher import Dispatcher, ensure_job_streams
+from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
+from cad3d_gateway.metrics import HTTP_DURATION, HTTP_REQUESTS
+from cad3d_gateway.problems import install_problem_handlers
+from cad3d_gateway.settings import GatewaySettings
+from cad3d_kit.messaging import JetStream
+from cad3d_kit.storage import store_from_settings
+
+log = logging.getLogger("cad3d.gateway")
+
+
+async def connect_nats(settings: GatewaySettings, attempts: int = 30) -> JetStream:
+    """Connect, retrying: in a local stack or a rollout NATS may come up after us."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await JetStream.connect(settings.nats_url, settings.service_name)
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.warning("NATS not reachable at %s (%s); retrying", settings.nats_url, exc)
+            await asyncio.sleep(min(0.2 * attempt, 2.0))
+    raise AssertionError("unreachable")
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        js = await connect_nats(settings)
+        await ensure_job_streams(js)
+        kv = await js.ensure_kv(JOBS_BUCKET, history=1, ttl_seconds=settings.job_retention_seconds)
+        store = await asyncio.to_thread(store_from_settings, settings, settings.storage_backend == "s3")
+        backends = Backends(settings)
+        app.state.settings, app.state.js, app.state.store, app.state.backends = settings, js, store, backends
+        app.state.jobs = JobStore(kv)
+        app.state.keyring = KeyRing.from_file(settings.api_keys_file)
+        dispatcher = None
+        if settings.role in ("all", "worker"):
+            dispatcher = Dispatcher(
+                js, app.state.jobs, store, backends, settings.dispatcher_concurrency, settings.job_max_attempts
+            )
+            await dispatcher.start()
+        log.info("gateway ready", extra={"role": settings.role, "auth": app.state.keyring.enabled})
+        try:
+            yield
+        finally:
+            if dispatcher:
+                await dispatcher.stop(grace=settings.job_timeout_seconds / 10)
+            await backends.close()
+            await js.close()
+
+    app = FastAPI(
+        title="cad3d",
+        version="0.1.0",
+        summary="Turn 2D engineering input (DXF/DWG, PDF, photos) into 3D models.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(api.router)
+
+    @app.middleware("http")
+    async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+        HTTP_DURATION.labels(route, request.method).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: backends, storage and NATS answer")
+    async def readyz(request: Request) -> JSONResponse:
+        state = request.app.state
+        checks: dict[str, str] = {}
+        checks["nats"] = "ok" if await state.js.ping() else "unreachable"
+        try:
+            await asyncio.to_thread(state.store.check)
+            checks["storage"] = "ok"
+        except Exception as exc:
+            checks["storage"] = f"error: {exc}"
+        for name, status in (await state.backends.health()).items():
+            checks[name] = "ok" if status == "SERVING" else status
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        page = resources.files("cad3d_gateway").joinpath("static/index.html").read_text()
+        return HTMLResponse(page)
+
+    app.mount("/metrics", make_asgi_app())
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app

@@ -1,0 +1,278 @@
+"""The job dispatcher: pulls jobs from the JetStream work queue and runs them on the services.
+
+A job message is acknowledged only after its result (or its final failure) is stored, so a
+dispatcher, gateway or service process that dies mid-job loses nothing: JetStream redelivers the
+message after ``ack_wait`` and another dispatcher completes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from google.protobuf import json_format
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig
+from opentelemetry import trace
+
+from cad3d.common.v1 import common_pb2
+from cad3d_gateway.backends import Backends
+from cad3d_gateway.jobstore import JobStore
+from cad3d_gateway.metrics import JOBS_FINISHED
+from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
+from cad3d_kit.conversion import ConversionError, ErrorKind
+from cad3d_kit.messaging import JetStream
+from cad3d_kit.storage import ArtifactStore
+from cad3d_kit.tracing import extract_context
+
+log = logging.getLogger("cad3d.gateway.dispatcher")
+tracer = trace.get_tracer("cad3d.gateway.dispatcher")
+
+JOBS_STREAM = "CAD3D_JOBS"
+JOBS_SUBJECT = "cad3d.jobs"
+CONSUMER = "dispatchers"
+ACK_WAIT_SECONDS = 30.0
+THREE_D_FORMATS = ("glb", "stl", "obj")
+RETRYABLE_KINDS = (ErrorKind.UNAVAILABLE,)
+
+
+def job_subject(kind: str) -> str:
+    return f"{JOBS_SUBJECT}.{kind}"
+
+
+async def ensure_job_streams(js: JetStream) -> None:
+    await js.ensure_stream(JOBS_STREAM, [f"{JOBS_SUBJECT}.>"], work_queue=True)
+    await js.ensure_stream("CAD3D_EVENTS", ["cad3d.events.>"], max_age_seconds=24 * 3600)
+
+
+async def publish_job_event(js: JetStream, job: JobRecord, event: str, extra: dict[str, Any] | None = None) -> None:
+    data = {"id": job.id, "kind": job.kind, "status": job.status.value, "progress": job.progress, **(extra or {})}
+    try:
+        await js.publish_event(f"dev.cad3d.job.{event}", "/cad3d/gateway", f"jobs.{job.id}.{event}", data)
+    except Exception as exc:  # events are informative; never fail a job over them
+        log.warning("could not publish %s event for %s: %s", event, job.id, exc)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        js: JetStream,
+        jobs: JobStore,
+        store: ArtifactStore,
+        backends: Backends,
+        concurrency: int,
+        max_attempts: int,
+    ) -> None:
+        self.js, self.jobs, self.store, self.backends = js, jobs, store, backends
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await ensure_job_streams(self.js)
+        self._sub = await self.js.js.pull_subscribe(
+            f"{JOBS_SUBJECT}.>",
+            durable=CONSUMER,
+            stream=JOBS_STREAM,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=ACK_WAIT_SECONDS,
+                max_deliver=self.max_attempts,
+                max_ack_pending=1000,
+            ),
+        )
+        self._task = asyncio.create_task(self._loop(), name="dispatcher")
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop fetching; give running jobs ``grace`` seconds, then leave the rest to redelivery."""
+        self._stopping.set()
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._running:
+            _done, pending = await asyncio.wait(self._running, timeout=grace)
+            for task in pending:
+                task.cancel()
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            free = self.concurrency - len(self._running)
+            if free <= 0:
+                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                messages = await self._sub.fetch(free, timeout=1.0)
+            except TimeoutError:
+                continue
+            except Exception as exc:
+                log.warning("fetch failed: %s", exc)
+                await asyncio.sleep(1.0)
+                continue
+            for msg in messages:
+                task = asyncio.create_task(self._handle(msg))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+
+    async def _heartbeat(self, msg: Msg) -> None:
+        while True:
+            await asyncio.sleep(ACK_WAIT_SECONDS / 3)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    async def _handle(self, msg: Msg) -> None:
+        job_id = msg.data.decode()
+        with tracer.start_as_current_span("job.dispatch", context=extract_context(msg.headers)) as span:
+            span.set_attribute("cad3d.job_id", job_id)
+            heartbeat = asyncio.create_task(self._heartbeat(msg))
+            try:
+                await self._run(job_id, msg)
+            except Exception:
+                log.exception("dispatch of %s failed unexpectedly; it will be redelivered", job_id)
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=2.0)
+            finally:
+                heartbeat.cancel()
+
+    async def _run(self, job_id: str, msg: Msg) -> None:
+        job = await self.jobs.get(job_id)
+        if job is None or job.status.terminal:
+            await msg.ack()
+            return
+
+        def start(j: JobRecord) -> JobRecord:
+            j.status, j.stage, j.started_at = JobStatus.running, "starting", j.started_at or utcnow()
+            j.attempts += 1
+            return j
+
+        job = await self.jobs.update(job_id, start)
+        await publish_job_event(self.js, job, "started", {"attempt": job.attempts})
+        failure: ConversionError | None = None
+        try:
+            response_artifacts, report, warnings, version = await self._convert(job)
+        except ConversionError as exc:
+            failure = exc
+        if failure is not None:
+            error = failure
+            delivered = msg.metadata.num_delivered if msg.metadata else job.attempts
+            if error.kind in RETRYABLE_KINDS and delivered < self.max_attempts:
+                delay = min(2.0**delivered, 30.0)
+                log.warning("job %s: %s (attempt %d), retrying in %.0f s", job_id, error.code, delivered, delay)
+
+                def requeue(j: JobRecord) -> JobRecord:
+                    j.status, j.stage = JobStatus.queued, f"retrying after {error.code}"
+                    return j
+
+                await self.jobs.update(job_id, requeue)
+                await msg.nak(delay=delay)
+                return
+            job = await self.jobs.update(job_id, lambda j: self._fail(j, error))
+            JOBS_FINISHED.labels(job.kind, "failed").inc()
+            await publish_job_event(self.js, job, "failed", {"error": {"code": error.code, "message": error.message}})
+            await msg.ack()
+            return
+
+        def succeed(j: JobRecord) -> JobRecord:
+            j.status, j.stage, j.progress, j.finished_at = JobStatus.succeeded, "done", 100.0, utcnow()
+            j.artifacts, j.report, j.warnings, j.converter_version = response_artifacts, report, warnings, version
+            return j
+
+        job = await self.jobs.update(job_id, succeed)
+        JOBS_FINISHED.labels(job.kind, "succeeded").inc()
+        await publish_job_event(self.js, job, "succeeded")
+        await msg.ack()
+
+    @staticmethod
+    def _fail(job: JobRecord, error: ConversionError) -> JobRecord:
+        location = {k: v for k, v in error.location.__dict__.items() if v} or None
+        job.status, job.stage, job.finished_at = JobStatus.failed, "failed", utcnow()
+        job.error = JobError(code=error.code, message=error.message, location=location)
+        return job
+
+    async def _progress_updater(self, job_id: str, weight: tuple[float, float]) -> Any:
+        last = 0.0
+        low, high = weight
+
+        async def on_progress(percent: float, stage: str, message: str) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last < 0.5 and percent < 100:
+                return  # KV writes are throttled; SSE clients still see steady progress
+            last = now
+
+            def change(j: JobRecord) -> JobRecord | None:
+                if j.status != JobStatus.running:
+                    return None
+                j.progress = max(j.progress, round(low + (high - low) * percent / 100, 1))
+                j.stage = stage
+                return j
+
+            job = await self.jobs.update(job_id, change)
+            await publish_job_event(self.js, job, "progress", {"stage": stage, "message": message})
+
+        return on_progress
+
+    async def _convert(self, job: JobRecord) -> tuple[list[ArtifactInfo], dict[str, Any], list[dict[str, Any]], str]:
+        bucket = self.store.bucket
+        output = common_pb2.OutputLocation(bucket=bucket, prefix=job.output_prefix)
+        source = common_pb2.ObjectRef(bucket=bucket, key=job.input.key)
+        chain_to_3d = job.kind == "pdf" and job.options.get("format") in THREE_D_FORMATS
+        first_options = dict(job.options)
+        if chain_to_3d:
+            first_options["format"] = "dxf"
+        first_weight = (0.0, 60.0) if chain_to_3d else (0.0, 100.0)
+        response = await self.backends.convert(
+            job.kind, source, first_options, output, await self._progress_updater(job.id, first_weight)
+        )
+        artifacts = [await self._artifact(job, a) for a in response.artifacts]
+        report: dict[str, Any] = {job.kind: json_format.MessageToDict(response.report)}
+        warnings = [json_format.MessageToDict(w, preserving_proto_field_name=True) for w in response.warnings]
+        version = response.converter_version
+        if chain_to_3d:
+            dxf = next((a for a in artifacts if a.name.endswith(".dxf")), None)
+            if dxf is None:
+                raise ConversionError("chain_no_dxf", "the PDF produced no DXF to extrude")
+            dxf_options = {k: job.options[k] for k in ("format", "height", "preset") if k in job.options}
+            response = await self.backends.convert(
+                "dxf",
+                common_pb2.ObjectRef(bucket=bucket, key=dxf.key),
+                dxf_options,
+                output,
+                await self._progress_updater(job.id, (60.0, 100.0)),
+            )
+            artifacts += [await self._artifact(job, a) for a in response.artifacts]
+            report["dxf"] = json_format.MessageToDict(response.report)
+            warnings += [json_format.MessageToDict(w, preserving_proto_field_name=True) for w in response.warnings]
+            version = f"{version}+{response.converter_version}"
+        report_data = json.dumps(report, indent=2).encode()
+        stored = await asyncio.to_thread(
+            self.store.put, f"{job.output_prefix}/report.json", report_data, "application/json"
+        )
+        artifacts.append(
+            ArtifactInfo(
+                name="report.json",
+                media_type="application/json",
+                size=stored.size,
+                sha256=stored.sha256,
+                key=stored.key,
+            )
+        )
+        return artifacts, report, warnings, version
+
+    async def _artifact(self, job: JobRecord, artifact: common_pb2.Artifact) -> ArtifactInfo:
+        d = artifact.descriptor
+        if artifact.WhichOneof("content") == "inline_data":
+            # The service could not reach our store; keep the bytes ourselves.
+            stored = await asyncio.to_thread(
+                self.store.put, f"{job.output_prefix}/{d.name}", artifact.inline_data, d.media_type
+            )
+            key = stored.key
+        else:
+            key = artifact.object.key
+        return ArtifactInfo(name=d.name, media_type=d.media_type, size=d.size_bytes, sha256=d.sha256, key=key)

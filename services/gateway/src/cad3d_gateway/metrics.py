@@ -1,0 +1,19 @@
+"""Gateway metrics (RED per route comes from the HTTP middleware in app.py)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from cad3d_kit.metrics import DURATION_BUCKETS
+
+HTTP_REQUESTS = Counter(
+    "cad3d_http_requests_total", "HTTP requests, by route, method and status.", ["route", "method", "status"]
+)
+HTTP_DURATION = Histogram(
+    "cad3d_http_request_duration_seconds",
+    "HTTP request duration, by route and method.",
+    ["route", "method"],
+    buckets=DURATION_BUCKETS,
+)
+JOBS_CREATED = Counter("cad3d_jobs_created_total", "Jobs accepted, by kind.", ["kind"])
+JOBS_FINISHED = Counter("cad3d_jobs_finished_total", "Jobs finished, by kind and status.", ["kind", "status"])

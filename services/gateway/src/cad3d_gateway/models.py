@@ -1,0 +1,154 @@
+"""The job resource: what is stored in JetStream KV (JobRecord) and what clients see (JobView)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    canceled = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.canceled)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class InputInfo(BaseModel):
+    filename: str = Field(description="Client file name, sanitised; informational only.")
+    media_type: str
+    size: int
+    sha256: str
+    key: str = Field(exclude=True)
+
+
+class ArtifactInfo(BaseModel):
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    key: str = Field(exclude=True)
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+    location: dict[str, Any] | None = None
+
+
+class JobRecord(BaseModel):
+    model_config = ConfigDict(use_enum_values=False)
+
+    id: str
+    tenant: str
+    kind: Literal["dxf", "pdf", "image"]
+    status: JobStatus = JobStatus.queued
+    progress: float = 0.0
+    stage: str = "queued"
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    input: InputInfo
+    options: dict[str, Any] = Field(default_factory=dict)
+    artifacts: list[ArtifactInfo] = Field(default_factory=list)
+    report: dict[str, Any] | None = None
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
+    error: JobError | None = None
+    converter_version: str = ""
+
+    @property
+    def output_prefix(self) -> str:
+        return f"tenants/{self.tenant}/jobs/{self.id}/outputs"
+
+
+class ArtifactLink(BaseModel):
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    href: str
+
+
+class JobLinks(BaseModel):
+    self: str
+    artifacts: dict[str, str] = Field(default_factory=dict)
+
+
+class Timings(BaseModel):
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    queued_seconds: float | None
+    run_seconds: float | None
+
+
+class JobView(BaseModel):
+    """A conversion job as the API returns it."""
+
+    id: str
+    kind: str
+    status: JobStatus
+    progress: float = Field(ge=0, le=100)
+    stage: str
+    attempts: int
+    timings: Timings
+    input: InputInfo
+    options: dict[str, Any]
+    artifacts: list[ArtifactLink]
+    report: dict[str, Any] | None
+    warnings: list[dict[str, Any]]
+    error: JobError | None
+    converter_version: str
+    links: JobLinks
+
+    @classmethod
+    def of(cls, job: JobRecord, base_url: str) -> JobView:
+        self_url = f"{base_url}/v1/conversions/{job.id}"
+        artifacts = [
+            ArtifactLink(
+                name=a.name,
+                media_type=a.media_type,
+                size=a.size,
+                sha256=a.sha256,
+                href=f"{self_url}/artifacts/{a.name}",
+            )
+            for a in job.artifacts
+        ]
+        queued = (job.started_at - job.created_at).total_seconds() if job.started_at else None
+        run = (job.finished_at - job.started_at).total_seconds() if job.finished_at and job.started_at else None
+        options = {k: v for k, v in job.options.items() if k != "password"}
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            progress=job.progress,
+            stage=job.stage,
+            attempts=job.attempts,
+            timings=Timings(
+                created_at=job.created_at,
+                started_at=job.started_at,
+                finished_at=job.finished_at,
+                queued_seconds=queued,
+                run_seconds=run,
+            ),
+            input=job.input,
+            options=options,
+            artifacts=artifacts,
+            report=job.report,
+            warnings=job.warnings,
+            error=job.error,
+            converter_version=job.converter_version,
+            links=JobLinks(self=self_url, artifacts={a.name: a.href for a in artifacts}),
+        )

@@ -1,0 +1,38 @@
+"""Settings of the gateway (environment variables prefixed CAD3D_GATEWAY_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from cad3d_kit.settings import ComponentSettings
+
+
+class GatewaySettings(ComponentSettings):
+    model_config = SettingsConfigDict(env_prefix="CAD3D_GATEWAY_", extra="ignore")
+
+    service_name: str = Field("cad3d-gateway", description="Name reported in logs, metrics and traces.")
+    role: Literal["all", "api", "worker"] = Field(
+        "all", description="api = HTTP only; worker = job dispatcher only; all = both in one process."
+    )
+    http_host: str = Field("0.0.0.0", description="Interface the HTTP server binds to.")  # noqa: S104
+    http_port: int = Field(8080, ge=0, le=65535, description="HTTP port of the API, web page and /metrics.")
+    public_url: str = Field("", description="External base URL used in links; empty = derived from each request.")
+    dxf_address: str = Field("localhost:50051", description="host:port of the dxf gRPC service.")
+    pdf_address: str = Field("", description="host:port of the pdf gRPC service; empty = PDF input disabled.")
+    depth_address: str = Field("", description="host:port of the depth gRPC service; empty = image input disabled.")
+    grpc_max_message_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest gRPC message to services.")
+    nats_url: str = Field("nats://localhost:4222", description="NATS server URL (JetStream enabled).")
+    api_keys_file: Path | None = Field(
+        None, description="JSON file of hashed API keys (see README); unset = no authentication (development only)."
+    )
+    max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest accepted upload; larger -> 413.")
+    job_timeout_seconds: float = Field(600.0, gt=0, description="Deadline of one conversion call to a service.")
+    job_max_attempts: int = Field(5, ge=1, description="Deliveries of a job before it fails for good.")
+    dispatcher_concurrency: int = Field(4, ge=1, description="Jobs one dispatcher runs at once.")
+    job_retention_seconds: float = Field(7 * 24 * 3600, gt=0, description="How long job records are kept.")
+    presign_seconds: int = Field(300, ge=10, description="Lifetime of presigned artifact download URLs.")
+    max_wait_seconds: float = Field(60.0, ge=0, description="Upper bound on the Prefer: wait=N a client may ask.")
