@@ -1,0 +1,419 @@
+"""Walk a layout and turn each entity into 2D contours, open pieces or pass-through meshes (WCS).
+
+Blocks are exploded recursively through ezdxf's virtual entities, which apply the full INSERT
+transform (base point, scale, rotation, OCS); MINSERT grids go through ``multi_insert``. Entities
+on layer "0" and with colour BYBLOCK inside a block take the INSERT's layer and colour, as AutoCAD
+draws them. Every entity that cannot be built is skipped with its handle and a reason; nothing
+aborts the walk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from ezdxf import colors as dxf_colors
+from ezdxf import path as dxf_path
+from ezdxf.entities import DXFGraphic
+from ezdxf.math import Vec3
+from ezdxf.render import MeshBuilder
+
+from .reading import layer_display_name
+
+RGB = tuple[int, int, int]
+_MAX_BLOCK_DEPTH = 32
+_Z_AXIS_TOLERANCE = 1e-9
+
+ANNOTATION_TYPES = frozenset(
+    {
+        "TEXT",
+        "MTEXT",
+        "ATTRIB",
+        "ATTDEF",
+        "DIMENSION",
+        "ARC_DIMENSION",
+        "LARGE_RADIAL_DIMENSION",
+        "LEADER",
+        "MULTILEADER",
+        "MLEADER",
+        "TOLERANCE",
+        "ACAD_TABLE",
+        "POINT",
+        "SHAPE",
+        "VIEWPORT",
+        "IMAGE",
+        "WIPEOUT",
+        "XLINE",
+        "RAY",
+        "LIGHT",
+        "UNDERLAY",
+        "PDFUNDERLAY",
+        "DWFUNDERLAY",
+        "DGNUNDERLAY",
+        "OLE2FRAME",
+        "OLEFRAME",
+        "HELIX",
+        "SUN",
+        "GEOPOSITIONMARKER",
+    }
+)
+ACIS_TYPES = frozenset(
+    {
+        "3DSOLID",
+        "REGION",
+        "BODY",
+        "SURFACE",
+        "EXTRUDEDSURFACE",
+        "LOFTEDSURFACE",
+        "REVOLVEDSURFACE",
+        "SWEPTSURFACE",
+        "PLANESURFACE",
+        "NURBSURFACE",
+    }
+)
+
+
+@dataclass
+class Contour:
+    """A closed ring in the XY plane (WCS), last point not repeated."""
+
+    points: np.ndarray  # (n, 2) float64
+    z: float
+    thickness: float
+    layer: str
+    color: RGB | None
+    handle: str
+    dxftype: str
+    hatch_group: int = -1  # rings of one HATCH combine by even-odd inside that hatch only
+
+
+@dataclass
+class Piece:
+    """An open polyline in the XY plane (WCS), to be chained with others of its layer."""
+
+    points: np.ndarray  # (n, 2) float64
+    z: float
+    layer: str
+    handle: str
+
+
+@dataclass
+class PassMesh:
+    vertices: np.ndarray  # (n, 3)
+    faces: np.ndarray  # (m, 3) int
+    layer: str
+    color: RGB | None
+    handle: str
+    dxftype: str
+
+
+@dataclass
+class Skip:
+    handle: str
+    dxftype: str
+    layer: str
+    reason: str
+
+
+@dataclass
+class Collected:
+    contours: list[Contour] = field(default_factory=list)
+    pieces: list[Piece] = field(default_factory=list)
+    # LINE entities kept as one flat list (x1, y1, x2, y2, z) per layer: the hot path of floor plans.
+    lines: dict[str, list[tuple[float, float, float, float, float]]] = field(default_factory=dict)
+    line_handles: dict[str, list[str]] = field(default_factory=dict)
+    meshes: list[PassMesh] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    seen: Counter[str] = field(default_factory=Counter)
+    used: Counter[str] = field(default_factory=Counter)
+    layer_colors: dict[str, Counter[RGB]] = field(default_factory=dict)
+    hatch_count: int = 0
+    block_references: int = 0
+
+
+@dataclass(frozen=True)
+class _Context:
+    layer: str | None  # INSERT layer for entities on layer "0"; None at top level
+    color: RGB | None  # INSERT colour for BYBLOCK entities
+    handle: str  # top-level handle: virtual entities have none of their own
+    depth: int
+
+
+class EntityCollector:
+    """Collects geometry from entities; ``flatten_distance`` is the curve tolerance in drawing units."""
+
+    def __init__(self, layer_rgb: dict[str, RGB | None], flatten_distance: float | None) -> None:
+        self.layer_rgb = layer_rgb
+        self.flatten_distance = flatten_distance
+        self.out = Collected()
+        self._dispatch: dict[str, Any] = {
+            "LINE": self._line,
+            "LWPOLYLINE": self._polyline,
+            "POLYLINE": self._polyline,
+            "CIRCLE": self._curve,
+            "ARC": self._curve,
+            "ELLIPSE": self._curve,
+            "SPLINE": self._curve,
+            "HATCH": self._hatch,
+            "MPOLYGON": self._hatch,
+            "SOLID": self._solid,
+            "TRACE": self._solid,
+            "3DFACE": self._face,
+            "MESH": self._mesh,
+            "INSERT": self._insert,
+        }
+
+    # --- entry --------------------------------------------------------------------------------
+    def collect(self, entities: Any) -> Collected:
+        top = _Context(None, None, "", 0)
+        for entity in entities:
+            self._visit(entity, top)
+        return self.out
+
+    def _visit(self, entity: DXFGraphic, ctx: _Context) -> None:
+        dxftype = entity.dxftype()
+        self.out.seen[dxftype] += 1
+        handle = ctx.handle or str(entity.dxf.get("handle", "") or "")
+        layer = self._layer(entity, ctx)
+        handler = self._dispatch.get(dxftype)
+        if handler is None:
+            reason = (
+                "ACIS solid/surface data cannot be tessellated without an ACIS kernel"
+                if dxftype in ACIS_TYPES
+                else "annotation or non-geometric entity"
+                if dxftype in ANNOTATION_TYPES
+                else "entity type not supported for extrusion"
+            )
+            self._skip(handle, dxftype, layer, reason)
+            return
+        try:
+            handler(entity, ctx, handle, layer)
+        except Exception as exc:  # one broken entity must never abort the drawing
+            self._skip(handle, dxftype, layer, f"cannot be built: {type(exc).__name__}: {exc}")
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _layer(self, entity: DXFGraphic, ctx: _Context) -> str:
+        name = layer_display_name(str(entity.dxf.get("layer", "0") or "0"))
+        if name == "0" and ctx.layer is not None:
+            return ctx.layer
+        return name
+
+    def _color(self, entity: DXFGraphic, ctx: _Context, layer: str) -> RGB | None:
+        rgb = entity.rgb if entity.dxf.hasattr("true_color") else None
+        if rgb is not None:
+            return (int(rgb[0]), int(rgb[1]), int(rgb[2]))
+        aci = int(entity.dxf.get("color", 256))
+        if aci == 0:  # BYBLOCK
+            return ctx.color
+        if 1 <= aci <= 255:
+            r, g, b = dxf_colors.aci2rgb(aci)
+            return (r, g, b)
+        return self.layer_rgb.get(layer)
+
+    def _skip(self, handle: str, dxftype: str, layer: str, reason: str) -> None:
+        self.out.skipped.append(Skip(handle, dxftype, layer, reason))
+
+    def _used(self, dxftype: str, layer: str, color: RGB | None) -> None:
+        self.out.used[dxftype] += 1
+        if color is not None:
+            self.out.layer_colors.setdefault(layer, Counter())[color] += 1
+
+    def _segments(self, size: float) -> float:
+        # Sagitta tolerance: relative to the drawing when known, else to the entity itself.
+        if self.flatten_distance is not None:
+            return max(self.flatten_distance, size * 1e-6)
+        return max(size * 1e-3, 1e-9)
+
+    def _flatten(self, path: dxf_path.Path, size: float) -> np.ndarray:
+        points = np.asarray([(v.x, v.y, v.z) for v in path.flattening(self._segments(size), segments=8)])
+        return points
+
+    def _add_ring_or_piece(
+        self,
+        points3: np.ndarray,
+        closed: bool,
+        entity: DXFGraphic,
+        ctx: _Context,
+        handle: str,
+        layer: str,
+        thickness: float = 0.0,
+    ) -> None:
+        dxftype = entity.dxftype()
+        if len(points3) < 2:
+            self._skip(handle, dxftype, layer, "fewer than two distinct points")
+            return
+        z = float(points3[0, 2])
+        points = points3[:, :2]
+        if closed and len(points) > 2 and np.allclose(points[0], points[-1], rtol=0, atol=0):
+            points = points[:-1]
+        color = self._color(entity, ctx, layer)
+        if closed:
+            if len(points) < 3:
+                self._skip(handle, dxftype, layer, "closed outline with fewer than three points")
+                return
+            self.out.contours.append(Contour(points, z, thickness, layer, color, handle, dxftype))
+        else:
+            self.out.pieces.append(Piece(points, z, layer, handle))
+        self._used(dxftype, layer, color)
+
+    def _planar_in_xy(self, entity: DXFGraphic, handle: str, layer: str) -> bool:
+        extrusion = Vec3(entity.dxf.get("extrusion", (0, 0, 1)))
+        if abs(abs(extrusion.normalize().z) - 1.0) > _Z_AXIS_TOLERANCE:
+            self._skip(handle, entity.dxftype(), layer, "drawn in a plane that is not parallel to XY")
+            return False
+        return True
+
+    # --- entity handlers ----------------------------------------------------------------------
+    def _line(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        start, end = entity.dxf.start, entity.dxf.end
+        if start.isclose(end, abs_tol=0.0):
+            self._skip(handle, "LINE", layer, "zero length")
+            return
+        self.out.lines.setdefault(layer, []).append((start.x, start.y, end.x, end.y, start.z))
+        self.out.line_handles.setdefault(layer, []).append(handle)
+        self._used("LINE", layer, self._color(entity, ctx, layer))
+
+    def _polyline(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        dxftype = entity.dxftype()
+        if dxftype == "POLYLINE" and (entity.is_poly_face_mesh or entity.is_polygon_mesh):
+            self._builder_mesh(MeshBuilder.from_polyface(entity), entity, ctx, handle, layer)
+            return
+        if dxftype == "POLYLINE" and entity.is_3d_polyline:
+            points3 = np.asarray([tuple(v) for v in entity.points()], dtype=float)
+            if len(points3) and np.ptp(points3[:, 2]) > 0:
+                self._skip(handle, dxftype, layer, "3D polyline is not planar in XY")
+                return
+            self._add_ring_or_piece(points3, bool(entity.is_closed), entity, ctx, handle, layer)
+            return
+        if not self._planar_in_xy(entity, handle, layer):
+            return
+        closed = bool(entity.closed if dxftype == "LWPOLYLINE" else entity.is_closed)
+        thickness = float(entity.dxf.get("thickness", 0.0))
+        has_curves = entity.has_arc if dxftype == "LWPOLYLINE" else any(v.dxf.get("bulge", 0) for v in entity.vertices)
+        extrusion = Vec3(entity.dxf.get("extrusion", (0, 0, 1)))
+        if not has_curves and dxftype == "LWPOLYLINE" and extrusion.z > 0:
+            # Hot path: straight LWPOLYLINE in the default OCS, no per-vertex objects.
+            xy = np.asarray(entity.get_points("xy"), dtype=float).reshape(-1, 2)
+            points3 = np.column_stack([xy, np.full(len(xy), float(entity.dxf.elevation))])
+        else:
+            path = dxf_path.make_path(entity)
+            if len(path) == 0:
+                self._skip(handle, dxftype, layer, "polyline without segments")
+                return
+            bbox = path.bbox()
+            points3 = self._flatten(path, (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0)
+        self._add_ring_or_piece(points3, closed, entity, ctx, handle, layer, thickness)
+
+    def _curve(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        dxftype = entity.dxftype()
+        if dxftype != "SPLINE" and not self._planar_in_xy(entity, handle, layer):
+            return
+        if dxftype == "CIRCLE":
+            closed, size = True, 2.0 * float(entity.dxf.radius)
+            if not size > 0:
+                self._skip(handle, dxftype, layer, "circle with zero radius")
+                return
+        elif dxftype == "ARC":
+            closed, size = False, 2.0 * float(entity.dxf.radius)
+        elif dxftype == "ELLIPSE":
+            ratio = float(entity.dxf.ratio)
+            major = Vec3(entity.dxf.major_axis).magnitude
+            if not (major > 0 and ratio > 0 and math.isfinite(ratio) and math.isfinite(major)):
+                self._skip(handle, dxftype, layer, "degenerate ellipse (zero axis)")
+                return
+            sweep = (float(entity.dxf.end_param) - float(entity.dxf.start_param)) % math.tau
+            closed, size = math.isclose(sweep, 0.0, abs_tol=1e-9), 2.0 * major
+        else:  # SPLINE
+            closed = bool(entity.closed)
+            size = 0.0
+        path = dxf_path.make_path(entity)
+        if dxftype == "SPLINE":
+            bbox = path.bbox()
+            size = (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0
+            closed = closed or (len(path) > 0 and path.start.isclose(path.end))
+        points3 = self._flatten(path, size)
+        if dxftype == "SPLINE" and len(points3) and np.ptp(points3[:, 2]) > 1e-9 * max(size, 1.0):
+            self._skip(handle, dxftype, layer, "spline is not planar in XY")
+            return
+        thickness = float(entity.dxf.get("thickness", 0.0)) if dxftype in ("CIRCLE", "ARC") else 0.0
+        self._add_ring_or_piece(points3, closed, entity, ctx, handle, layer, thickness)
+
+    def _hatch(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        if not self._planar_in_xy(entity, handle, layer):
+            return
+        group = self.out.hatch_count
+        self.out.hatch_count += 1
+        color = self._color(entity, ctx, layer)
+        rings = 0
+        for path in dxf_path.from_hatch(entity):
+            bbox = path.bbox()
+            size = (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0
+            points3 = self._flatten(path, size)
+            points = points3[:, :2]
+            if len(points) > 2 and np.array_equal(points[0], points[-1]):
+                points = points[:-1]
+            if len(points) >= 3:
+                self.out.contours.append(
+                    Contour(points, float(points3[0, 2]), 0.0, layer, color, handle, entity.dxftype(), group)
+                )
+                rings += 1
+        if rings == 0:
+            self._skip(handle, entity.dxftype(), layer, "hatch without a usable boundary path")
+            return
+        self._used(entity.dxftype(), layer, color)
+
+    def _solid(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        if not self._planar_in_xy(entity, handle, layer):
+            return
+        ocs = entity.ocs()
+        # SOLID/TRACE store their corners in "Z" order: 0, 1, 3, 2 walks the outline.
+        corners = [entity.dxf.vtx0, entity.dxf.vtx1, entity.dxf.get("vtx3", entity.dxf.vtx2), entity.dxf.vtx2]
+        wcs = np.asarray([tuple(v) for v in ocs.points_to_wcs(corners)], dtype=float)
+        _, keep = np.unique(np.round(wcs[:, :2], 12), axis=0, return_index=True)
+        wcs = wcs[np.sort(keep)]
+        thickness = float(entity.dxf.get("thickness", 0.0))
+        self._add_ring_or_piece(wcs, True, entity, ctx, handle, layer, thickness)
+
+    def _face(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        vertices = [tuple(entity.dxf.get(f"vtx{i}", entity.dxf.vtx2)) for i in range(4)]
+        faces = [[0, 1, 2], [0, 2, 3]] if vertices[3] != vertices[2] else [[0, 1, 2]]
+        self._pass_mesh(np.asarray(vertices, float), np.asarray(faces, np.int64), entity, ctx, handle, layer)
+
+    def _mesh(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        self._builder_mesh(MeshBuilder.from_mesh(entity), entity, ctx, handle, layer)
+
+    def _builder_mesh(self, builder: MeshBuilder, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        vertices = np.asarray([tuple(v) for v in builder.vertices], dtype=float).reshape(-1, 3)
+        triangles = [tri for face in builder.faces for tri in _fan(face)]
+        if len(vertices) == 0 or not triangles:
+            self._skip(handle, entity.dxftype(), layer, "mesh without faces")
+            return
+        self._pass_mesh(vertices, np.asarray(triangles, np.int64), entity, ctx, handle, layer)
+
+    def _pass_mesh(
+        self, vertices: np.ndarray, faces: np.ndarray, entity: Any, ctx: _Context, handle: str, layer: str
+    ) -> None:
+        color = self._color(entity, ctx, layer)
+        self.out.meshes.append(PassMesh(vertices, faces, layer, color, handle, entity.dxftype()))
+        self._used(entity.dxftype(), layer, color)
+
+    def _insert(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+        if ctx.depth >= _MAX_BLOCK_DEPTH:
+            self._skip(handle, "INSERT", layer, f"block nesting deeper than {_MAX_BLOCK_DEPTH} levels")
+            return
+        self.out.block_references += 1
+        color = self._color(entity, ctx, layer)
+        inner = _Context(layer, color, handle, ctx.depth + 1)
+        inserts = entity.multi_insert() if entity.mcount > 1 else (entity,)
+        for insert in inserts:
+            for child in insert.virtual_entities():
+                self._visit(child, inner)
+        self.out.used["INSERT"] += 1
+
+
+def _fan(face: Any) -> list[tuple[int, int, int]]:
+    indices = list(face)
+    return [(indices[0], indices[i], indices[i + 1]) for i in range(1, len(indices) - 1)]
