@@ -9,13 +9,14 @@ import pytest
 import trimesh
 from PIL import Image
 
+from cad3d_depth.backends.onnx_runtime import OnnxRuntimeEstimator
 from cad3d_depth.core import CONVERTER_VERSION, DepthOptions, ReferencePoint, convert
 from cad3d_kit.conversion import ConversionError
 
 from .photos import jpeg_with_exif, scene
 
 
-async def test_glb_relief_with_vertex_colours(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_glb_relief_with_vertex_colours(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     result = await convert(photo_jpeg, DepthOptions(target_triangles=5000), onnx_estimator)
     assert [a.name for a in result.artifacts] == ["relief.glb"]
     assert result.converter_version == CONVERTER_VERSION
@@ -33,7 +34,7 @@ async def test_glb_relief_with_vertex_colours(photo_jpeg: bytes, onnx_estimator)
     assert 0 < extents[2] <= 15.0 + 1e-3
 
 
-async def test_glb_texture_embeds_the_photo(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_glb_texture_embeds_the_photo(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     result = await convert(photo_jpeg, DepthOptions(texture=True, target_triangles=2000), onnx_estimator)
     mesh = trimesh.load(io.BytesIO(result.artifacts[0].data), file_type="glb", force="mesh")
     assert result.report["mesh"]["colour"] == "texture"
@@ -42,7 +43,7 @@ async def test_glb_texture_embeds_the_photo(photo_jpeg: bytes, onnx_estimator) -
     assert mesh.visual.uv.min() >= 0 and mesh.visual.uv.max() <= 1
 
 
-async def test_stl_with_solid_base_is_watertight(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_stl_with_solid_base_is_watertight(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     options = DepthOptions(format="stl", solid_base=True, target_triangles=3000)
     result = await convert(photo_jpeg, options, onnx_estimator)
     assert result.artifacts[0].name == "relief.stl"
@@ -54,7 +55,7 @@ async def test_stl_with_solid_base_is_watertight(photo_jpeg: bytes, onnx_estimat
     assert result.report["mesh"]["watertight"] is True
 
 
-async def test_ply_point_cloud_uses_exif_focal_length(onnx_estimator) -> None:
+async def test_ply_point_cloud_uses_exif_focal_length(onnx_estimator: OnnxRuntimeEstimator) -> None:
     data = jpeg_with_exif(scene(), focal_35mm=28)
     result = await convert(data, DepthOptions(format="ply"), onnx_estimator)
     cloud = trimesh.load(io.BytesIO(result.artifacts[0].data), file_type="ply")
@@ -66,7 +67,9 @@ async def test_ply_point_cloud_uses_exif_focal_length(onnx_estimator) -> None:
     assert np.all(cloud.vertices[:, 2] < 0)  # all in front of the camera (looking down -z)
 
 
-async def test_ply_without_exif_uses_the_field_of_view_option(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_ply_without_exif_uses_the_field_of_view_option(
+    photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator
+) -> None:
     result = await convert(photo_jpeg, DepthOptions(format="ply", fov_degrees=90.0), onnx_estimator)
     camera = result.report["camera"]
     assert camera["source"] == "default_fov"
@@ -74,7 +77,7 @@ async def test_ply_without_exif_uses_the_field_of_view_option(photo_jpeg: bytes,
     assert camera["horizontal_fov_degrees"] == pytest.approx(90.0)
 
 
-async def test_depth_png_is_16_bit_at_the_photo_aspect_and_preview(onnx_estimator) -> None:
+async def test_depth_png_is_16_bit_at_the_photo_aspect_and_preview(onnx_estimator: OnnxRuntimeEstimator) -> None:
     data = jpeg_with_exif(scene(400, 200))
     result = await convert(data, DepthOptions(format="depth_png", preview=True), onnx_estimator)
     names = [a.name for a in result.artifacts]
@@ -89,7 +92,9 @@ async def test_depth_png_is_16_bit_at_the_photo_aspect_and_preview(onnx_estimato
     assert result.report["depth_png"]["units"].startswith("relative")
 
 
-async def test_calibration_from_reference_points_gives_metres(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_calibration_from_reference_points_gives_metres(
+    photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator
+) -> None:
     points = (ReferencePoint(160, 200, 2.0), ReferencePoint(160, 20, 8.0), ReferencePoint(40, 120, 5.0))
     options = DepthOptions(format="depth_png", reference_points=points)
     result = await convert(photo_jpeg, options, onnx_estimator)
@@ -105,7 +110,7 @@ async def test_calibration_from_reference_points_gives_metres(photo_jpeg: bytes,
     assert abs(depth_mm[20, 160] - 8000) < tolerance
 
 
-async def test_single_known_distance_scales_depth(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_single_known_distance_scales_depth(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     options = DepthOptions(format="ply", reference_points=(ReferencePoint(160, 200, 3.0),))
     result = await convert(photo_jpeg, options, onnx_estimator)
     assert result.report["calibration"]["method"] == "single_point_scale"
@@ -115,7 +120,9 @@ async def test_single_known_distance_scales_depth(photo_jpeg: bytes, onnx_estima
     assert depth_at_point == pytest.approx(3.0, rel=0.02)
 
 
-async def test_contradicting_reference_points_warn_and_stay_relative(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_contradicting_reference_points_warn_and_stay_relative(
+    photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator
+) -> None:
     # Bottom of the photo is nearer in the stand-in: claiming it is farther contradicts the map.
     points = (ReferencePoint(160, 230, 50.0), ReferencePoint(160, 10, 1.0))
     result = await convert(photo_jpeg, DepthOptions(reference_points=points), onnx_estimator)
@@ -123,14 +130,16 @@ async def test_contradicting_reference_points_warn_and_stay_relative(photo_jpeg:
     assert result.report["calibration"] == {"calibrated": False}
 
 
-async def test_reference_point_outside_the_photo_is_invalid(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_reference_point_outside_the_photo_is_invalid(
+    photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator
+) -> None:
     options = DepthOptions(reference_points=(ReferencePoint(5000, 10, 2.0), ReferencePoint(1, 1, 3.0)))
     with pytest.raises(ConversionError) as info:
         await convert(photo_jpeg, options, onnx_estimator)
     assert info.value.code == "invalid_options"
 
 
-async def test_progress_is_reported_in_order(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_progress_is_reported_in_order(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     events: list[tuple[float, str]] = []
     options = DepthOptions(target_triangles=500)
     await convert(photo_jpeg, options, onnx_estimator, lambda p, s, _m: events.append((p, s)))
@@ -139,7 +148,7 @@ async def test_progress_is_reported_in_order(photo_jpeg: bytes, onnx_estimator) 
     assert [s for _, s in events][:5] == ["decode", "preprocess", "inference", "postprocess", "mesh"]
 
 
-async def test_unknown_profile_is_a_precondition_error(photo_jpeg: bytes, onnx_estimator) -> None:
+async def test_unknown_profile_is_a_precondition_error(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     with pytest.raises(ConversionError) as info:
         await convert(photo_jpeg, DepthOptions(), onnx_estimator, profile="nope")
     assert info.value.code == "invalid_profile"

@@ -56,6 +56,7 @@ def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
             _check_header(image, limits)
             focal = _focal_length_35mm(image)
             orientation_swaps_axes = _orientation(image) in (5, 6, 7, 8)
+            width, height = image.size  # before draft() shrinks it
             _decode_reduced(image)
             upright = ImageOps.exif_transpose(image)
             rgb = _to_rgb_array(upright)
@@ -68,7 +69,6 @@ def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         # Pillow reports truncated or corrupt data with these, depending on the codec.
         raise ConversionError("image_unreadable", f"image data is corrupt: {exc}") from exc
-    width, height = image.size
     if orientation_swaps_axes:
         width, height = height, width
     return DecodedImage(

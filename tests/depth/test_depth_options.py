@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from cad3d_depth.core import DepthOptions, ReferencePoint
+from cad3d_kit.conversion import ConversionError
+
+
+def test_defaults_match_the_proto_zero_values() -> None:
+    options = DepthOptions.from_mapping(
+        {"format": "OUTPUT_FORMAT_UNSPECIFIED", "target_triangles": 0, "relief_scale": 0}
+    )
+    assert options == DepthOptions()
+    assert (options.format, options.target_triangles, options.relief_scale, options.fov_degrees) == (
+        "glb",
+        200_000,
+        0.15,
+        60.0,
+    )
+
+
+def test_full_mapping_is_parsed() -> None:
+    options = DepthOptions.from_mapping(
+        {
+            "format": "OUTPUT_FORMAT_STL",
+            "target_triangles": 1000.0,  # JSON / protobuf Struct numbers arrive as floats
+            "relief_scale": 0.3,
+            "solid_base": True,
+            "texture": False,
+            "preview": True,
+            "fov_degrees": 70,
+            "reference_points": [{"x": 1, "y": 2, "distance": 3.5}, {"x": 4, "y": 5, "distance": 6}],
+        }
+    )
+    assert options.format == "stl" and options.target_triangles == 1000 and options.solid_base
+    assert options.reference_points == (ReferencePoint(1, 2, 3.5), ReferencePoint(4, 5, 6))
+    assert options.fov_degrees == 70.0 and options.preview
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"format": "obj"},
+        {"target_triangles": 1.5},
+        {"target_triangles": -5},
+        {"target_triangles": 10**9},
+        {"relief_scale": -1},
+        {"relief_scale": "tall"},
+        {"fov_degrees": 200},
+        {"solid_base": "yes please"},
+        {"reference_points": [{"x": 1, "y": 2}]},
+        {"reference_points": [{"x": 1, "y": 2, "distance": 0}]},
+        {"reference_points": [{"x": float("nan"), "y": 2, "distance": 1}]},
+        {"reference_points": "here"},
+        {"colour": "red"},
+    ],
+)
+def test_invalid_options_have_a_stable_code(bad: dict) -> None:
+    with pytest.raises(ConversionError) as info:
+        DepthOptions.from_mapping(bad)
+    assert info.value.code == "invalid_options"
