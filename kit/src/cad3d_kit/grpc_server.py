@@ -98,7 +98,7 @@ class GrpcServer:
         last: bool | None = None
         while not self._stopping.is_set():
             try:
-                ready = await asyncio.wait_for(self.readiness(), timeout=max(self.readiness_interval_seconds, 1.0))
+                ready = await asyncio.wait_for(self.readiness(), timeout=max(self.readiness_interval_seconds, 30.0))
             except Exception as exc:
                 log.warning("readiness check failed: %s", exc)
                 ready = False

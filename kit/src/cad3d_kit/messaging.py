@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nats
-from cloudevents.conversion import to_structured
-from cloudevents.http import CloudEvent
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
@@ -27,6 +27,7 @@ log = logging.getLogger("cad3d.nats")
 
 EVENTS_STREAM = "CAD3D_EVENTS"
 EVENTS_SUBJECT_PREFIX = "cad3d.events"
+_FORMAT = JSONFormat()
 
 
 class JetStream:
@@ -105,13 +106,13 @@ class JetStream:
                 "source": source,
                 "subject": subject,
                 "id": uuid.uuid4().hex,
-                "time": datetime.now(UTC).isoformat(),
+                "time": datetime.now(UTC),
                 "datacontenttype": "application/json",
             },
             data,
         )
-        headers, body = to_structured(event)
-        await self.publish(f"{EVENTS_SUBJECT_PREFIX}.{subject}", body, {k: str(v) for k, v in headers.items()})
+        body = _FORMAT.write(event)
+        await self.publish(f"{EVENTS_SUBJECT_PREFIX}.{subject}", body, {"content-type": "application/cloudevents+json"})
 
 
 def decode_event(payload: bytes) -> dict[str, Any]:

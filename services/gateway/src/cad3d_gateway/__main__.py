@@ -5,7 +5,6 @@ from __future__ import annotations
 import uvicorn
 
 from cad3d_gateway.app import create_app
-from cad3d_gateway.limits import BodySizeLimit
 from cad3d_gateway.settings import GatewaySettings
 from cad3d_kit.logs import setup_logging
 from cad3d_kit.settings import load_settings
@@ -16,7 +15,7 @@ def main() -> None:
     settings = load_settings(GatewaySettings)
     setup_logging(settings.service_name, settings.log_level, settings.log_json)
     setup_tracing(settings.service_name, settings.otlp_endpoint)
-    app = BodySizeLimit(create_app(settings), settings.max_upload_bytes)
+    app = create_app(settings)
     try:
         uvicorn.run(
             app,

@@ -19,6 +19,7 @@ from cad3d_gateway.auth import KeyRing
 from cad3d_gateway.backends import Backends
 from cad3d_gateway.dispatcher import Dispatcher, ensure_job_streams
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
+from cad3d_gateway.limits import BodySizeLimit
 from cad3d_gateway.metrics import HTTP_DURATION, HTTP_REQUESTS
 from cad3d_gateway.problems import install_problem_handlers
 from cad3d_gateway.settings import GatewaySettings
@@ -74,6 +75,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    # Enforced while the body streams in (Content-Length first), before anything is parsed or stored.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(api.router)
 
     @app.middleware("http")

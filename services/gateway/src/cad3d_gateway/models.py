@@ -25,12 +25,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class InputInfo(BaseModel):
+class InputView(BaseModel):
     filename: str = Field(description="Client file name, sanitised; informational only.")
-    media_type: str
+    media_type: str = Field(description="Detected from the content, not from the name.")
     size: int
     sha256: str
-    key: str = Field(exclude=True)
+
+
+class InputInfo(InputView):
+    key: str
 
 
 class ArtifactInfo(BaseModel):
@@ -38,7 +41,7 @@ class ArtifactInfo(BaseModel):
     media_type: str
     size: int
     sha256: str
-    key: str = Field(exclude=True)
+    key: str
 
 
 class JobError(BaseModel):
@@ -104,7 +107,7 @@ class JobView(BaseModel):
     stage: str
     attempts: int
     timings: Timings
-    input: InputInfo
+    input: InputView
     options: dict[str, Any]
     artifacts: list[ArtifactLink]
     report: dict[str, Any] | None
@@ -143,7 +146,7 @@ class JobView(BaseModel):
                 queued_seconds=queued,
                 run_seconds=run,
             ),
-            input=job.input,
+            input=InputView.model_validate(job.input.model_dump(exclude={"key"})),
             options=options,
             artifacts=artifacts,
             report=job.report,
