@@ -83,14 +83,14 @@ def by_kind(manifests: tuple[Manifest, ...] | list[Manifest], kind: str) -> list
 
 def pod_spec(workload: Manifest) -> dict[str, Any]:
     if workload["kind"] == "Pod":
-        return workload["spec"]  # type: ignore[no-any-return]
-    return workload["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+        return workload["spec"]
+    return workload["spec"]["template"]["spec"]
 
 
 def pod_labels(workload: Manifest) -> dict[str, str]:
     if workload["kind"] == "Pod":
-        return workload["metadata"].get("labels", {})  # type: ignore[no-any-return]
-    return workload["spec"]["template"]["metadata"].get("labels", {})  # type: ignore[no-any-return]
+        return workload["metadata"].get("labels", {})
+    return workload["spec"]["template"]["metadata"].get("labels", {})
 
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "Pod")

@@ -89,5 +89,4 @@ def test_build_copies_only_what_dockerignore_lets_in(service: str) -> None:
                 continue
             for source in parts[:-1]:
                 assert (REPO_ROOT / source).exists(), source
-                assert any(Path(source).match(p.removesuffix("/**")) or
-                           Path(source).match(p) for p in allowed), source
+                assert any(Path(source).match(p.removesuffix("/**")) or Path(source).match(p) for p in allowed), source
