@@ -10,7 +10,8 @@ import helm_python as helm
 import kubernetes_validate
 import pytest
 import yaml
-from chart_support import CHART_DIR, VALUE_SETS, load_value_set, render_value_set, without_source
+
+from tests.chart.chart_support import CHART_DIR, VALUE_SETS, load_value_set, render_value_set, without_source
 
 KUBE_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 # Custom resources have no schema in kubernetes-validate; each one is pinned to its API version here

@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 import pytest
-from chart_support import (
+
+from tests.chart.chart_support import (
     RELEASE,
     VALUE_SETS,
     Manifest,
@@ -17,7 +18,7 @@ from chart_support import (
     render_value_set,
     workloads,
 )
-from netpol_eval import allowed, egress_port_open, policies_selecting, selector_matches
+from tests.chart.netpol_eval import allowed, egress_port_open, policies_selecting, selector_matches
 
 ALL_SETS = sorted(VALUE_SETS)
 # Value sets that keep the production defaults for scaling (dev and minimal turn it off on purpose).

@@ -7,7 +7,8 @@ from typing import Any
 
 import helm_python as helm
 import pytest
-from chart_support import CHART_DIR
+
+from tests.chart.chart_support import CHART_DIR
 
 
 def schema_error(values: dict[str, Any]) -> str:

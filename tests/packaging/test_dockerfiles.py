@@ -10,7 +10,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from dockerfile_support import REPO_ROOT, SERVICES, exec_form, parse_dockerfile, resolve_base
+
+from tests.packaging.dockerfile_support import REPO_ROOT, SERVICES, exec_form, parse_dockerfile, resolve_base
 
 DOCKERFILES = [REPO_ROOT / "services" / name / "Dockerfile" for name in SERVICES]
 COMPILERS = ("gcc", "g++", "build-essential", "clang", "make", "cmake", "python3-dev")
