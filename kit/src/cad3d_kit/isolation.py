@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import queue
 import resource
+import signal
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -35,6 +36,8 @@ _current_task = ""
 def _init_worker(memory_mb: int, progress_queue: Any, preload: Sequence[str]) -> None:
     global _progress_queue
     _progress_queue = progress_queue
+    # Ctrl-C in a terminal reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -67,6 +70,10 @@ def _run_task(task_id: str, target: str, args: tuple[Any, ...], kwargs: dict[str
         raise ConversionError(
             "input_too_complex", "the input nests too deeply to convert", ErrorKind.RESOURCE_EXHAUSTED
         ) from None
+    finally:
+        # End-of-task marker: the parent waits for it so no progress event arrives after the result.
+        if _progress_queue is not None:
+            _progress_queue.put((task_id, None, "", ""))
 
 
 class IsolatedRunner:
@@ -81,7 +88,7 @@ class IsolatedRunner:
         # spawn, not fork: the parent runs gRPC threads, which must never be forked.
         context = multiprocessing.get_context("spawn")
         self._progress: Any = context.Queue()
-        self._listeners: dict[str, ProgressCallback] = {}
+        self._listeners: dict[str, tuple[ProgressCallback, threading.Event]] = {}
         self._pool = ProcessPool(
             max_workers=workers,
             initializer=_init_worker,
@@ -100,12 +107,17 @@ class IsolatedRunner:
                 continue
             except (EOFError, OSError):
                 return
-            listener = self._listeners.get(task_id)
-            if listener is not None:
-                try:
-                    listener(percent, stage, message)
-                except Exception:
-                    log.exception("progress listener failed")
+            entry = self._listeners.get(task_id)
+            if entry is None:
+                continue
+            listener, finished = entry
+            if percent is None:
+                finished.set()
+                continue
+            try:
+                listener(percent, stage, message)
+            except Exception:
+                log.exception("progress listener failed")
 
     async def run(
         self,
@@ -117,10 +129,13 @@ class IsolatedRunner:
     ) -> ConversionResult:
         timeout = min(self.timeout_seconds, timeout_seconds) if timeout_seconds else self.timeout_seconds
         task_id = uuid.uuid4().hex
-        self._listeners[task_id] = progress
+        finished = threading.Event()
+        self._listeners[task_id] = (progress, finished)
         future = self._pool.schedule(_run_task, args=(task_id, target, args, kwargs), timeout=timeout)
         try:
-            return await asyncio.wrap_future(future)
+            result = await asyncio.wrap_future(future)
+            await asyncio.to_thread(finished.wait, 2.0)
+            return result
         except FutureTimeout:
             raise ConversionError(
                 "conversion_timeout", f"the conversion did not finish within {timeout:g} s", ErrorKind.DEADLINE

@@ -75,7 +75,8 @@ def load_settings(settings_cls: type[SettingsT]) -> SettingsT:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "(settings)"
             env = f"{prefix}{field}".upper() if err["loc"] else prefix + "*"
-            secret = any(word in field for word in ("key", "secret", "password", "token"))
+            # Whole-model errors carry every value as input; never echo secrets.
+            secret = not err["loc"] or any(word in field for word in ("key", "secret", "password", "token"))
             shown = "" if secret else f" (got {err.get('input')!r})"
             lines.append(f"  - {env}: {err['msg']}{shown}")
         print("\n".join(lines), file=sys.stderr)

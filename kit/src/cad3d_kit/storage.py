@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
 from cad3d_kit.settings import ComponentSettings
@@ -37,15 +37,8 @@ class StoredObject:
 
 def validate_key(key: str) -> str:
     """Reject keys that could escape a prefix: absolute, '..', empty parts, backslashes, NULs."""
-    parts = PurePosixPath(key).parts
-    if (
-        not key
-        or key.startswith("/")
-        or "\\" in key
-        or "\x00" in key
-        or any(p in ("..", ".", "") for p in parts)
-        or "//" in key
-    ):
+    parts = key.split("/")
+    if not key or "\\" in key or "\x00" in key or any(p in ("..", ".", "") for p in parts):
         raise ValueError(f"invalid object key: {key!r}")
     return key
 

@@ -1,0 +1,120 @@
+"""The whole path with real servers: HTTP -> gateway -> NATS JetStream -> dxf gRPC -> S3 -> download.
+
+Every hop is checked on its own, so the test fails when any one of them is broken.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import trimesh
+from minio import Minio
+
+from tests.support.fixtures import plate_with_hole
+from tests.support.servers import S3Server, start_gateway, start_service, storage_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+BUCKET = "cad3d-e2e"
+
+
+@pytest.fixture(scope="module")
+def minio_client(s3: S3Server) -> Minio:
+    client = Minio(s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key, secure=False)
+    if not client.bucket_exists(BUCKET):
+        client.make_bucket(BUCKET)  # in the cluster the chart's post-install job does this
+    return client
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, minio_client: Minio) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    storage = storage_env(s3, None, BUCKET)
+    dxf, dxf_address = start_service("dxf", workdir, storage)
+    try:
+        gateway, url = start_gateway(workdir, storage, nats_url, {"dxf": dxf_address})
+        try:
+            yield url
+        finally:
+            gateway.stop()
+    finally:
+        dxf.stop()
+
+
+def test_dxf_upload_converts_through_every_hop(stack: str, minio_client: Minio, nats_url: str) -> None:
+    drawing = plate_with_hole(100, 50, 20)
+    with httpx.Client(base_url=stack, timeout=60) as client:
+        response = client.post(
+            "/v1/conversions",
+            files={"file": ("../../etc/plate.dxf", drawing, "application/octet-stream")},
+            data={"options": '{"format": "glb", "height": 10}'},
+            headers={"Prefer": "wait=30"},
+        )
+        assert response.status_code == 200, response.text
+        job = response.json()
+        assert job["status"] == "succeeded", job
+        assert job["kind"] == "dxf"
+        assert job["input"]["filename"] == "plate.dxf"  # hostile path reduced to a label
+        assert response.headers["Location"].endswith(f"/v1/conversions/{job['id']}")
+
+        # Hop: the job state is in JetStream KV, readable by any gateway.
+        again = client.get(f"/v1/conversions/{job['id']}").json()
+        assert again["status"] == "succeeded" and again["artifacts"] == job["artifacts"]
+
+        # Hop: the dxf service wrote the model into S3 under the tenant/job prefix.
+        names = {a["name"]: a for a in job["artifacts"]}
+        assert {"model.glb", "report.json"} <= set(names)
+        objects = {o.object_name for o in minio_client.list_objects(BUCKET, prefix="tenants/", recursive=True)}
+        model_key = f"tenants/anonymous/jobs/{job['id']}/outputs/model.glb"
+        assert model_key in objects
+        assert f"tenants/anonymous/jobs/{job['id']}/input/source.dxf" in objects
+
+        # Hop: download through the API (a redirect to a presigned S3 URL), then check the bytes.
+        download = client.get(names["model.glb"]["href"], follow_redirects=False)
+        assert download.status_code == 307
+        model_bytes = httpx.get(download.headers["location"], timeout=30).content
+        assert len(model_bytes) == names["model.glb"]["size"]
+        import hashlib
+
+        assert hashlib.sha256(model_bytes).hexdigest() == names["model.glb"]["sha256"]
+
+    scene = trimesh.load(io.BytesIO(model_bytes), file_type="glb")
+    meshes = list(scene.geometry.values()) if isinstance(scene, trimesh.Scene) else [scene]
+    assert meshes and all(m.is_watertight for m in meshes)
+    volume = sum(m.volume for m in meshes)
+    assert volume == pytest.approx((100 * 50 - 20 * 20) * 10, rel=1e-6)
+
+
+def test_unknown_content_is_refused_with_problem_json(stack: str) -> None:
+    response = httpx.post(
+        f"{stack}/v1/conversions", files={"file": ("plan.dxf", b"this is not a drawing", "image/vnd.dxf")}
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_unreadable_drawing_fails_the_job_with_a_code(stack: str) -> None:
+    broken = b"0\nSECTION\n2\nENTITIES\n0\nLINE\n10\nnot-a-number\n"
+    response = httpx.post(
+        f"{stack}/v1/conversions", files={"file": ("x.dxf", broken)}, headers={"Prefer": "wait=30"}, timeout=60
+    )
+    job = response.json()
+    assert job["status"] == "failed", job
+    assert job["error"]["code"] in {"dxf_unreadable", "nothing_to_extrude"}
+
+
+def test_readiness_reports_every_dependency(stack: str) -> None:
+    body = httpx.get(f"{stack}/readyz").json()
+    assert body["status"] == "ready"
+    assert body["checks"] == {"nats": "ok", "storage": "ok", "dxf": "ok"}
+
+
+def test_metrics_and_openapi_are_served(stack: str) -> None:
+    metrics = httpx.get(f"{stack}/metrics/").text
+    assert "cad3d_http_requests_total" in metrics and "cad3d_jobs_created_total" in metrics
+    schema = httpx.get(f"{stack}/openapi.json").json()
+    assert "/v1/conversions" in schema["paths"] and "/v1/conversions/{job_id}/artifacts/{name}" in schema["paths"]
+    assert httpx.get(f"{stack}/docs").status_code == 200

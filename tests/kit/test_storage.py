@@ -1,0 +1,75 @@
+"""Both artifact stores behind one contract: the local folder and S3 (moto's server, minio client)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cad3d_kit.storage import ArtifactStore, LocalArtifactStore, ObjectNotFound, S3ArtifactStore
+from tests.support.servers import S3Server
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArtifactStore]:
+    if request.param == "local":
+        yield LocalArtifactStore(tmp_path)
+    else:
+        s3: S3Server = request.getfixturevalue("s3")
+        yield S3ArtifactStore(
+            s3.endpoint, s3.access_key, s3.secret_key, f"t-{uuid.uuid4().hex[:12]}", secure=False, create_bucket=True
+        )
+
+
+def test_put_get_roundtrip_with_hash(store: ArtifactStore) -> None:
+    data = b"solid cube\n" * 1000
+    stored = store.put("tenants/a/jobs/1/outputs/model.stl", data, "model/stl")
+    assert stored.size == len(data) and stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert store.get("tenants/a/jobs/1/outputs/model.stl") == data
+    assert b"".join(store.open_chunks(stored.key)) == data
+    assert store.exists(stored.key)
+    store.check()
+
+
+def test_streamed_put_of_a_large_object(store: ArtifactStore) -> None:
+    payload = bytes(range(256)) * (12 * 1024 * 4)  # 12 MiB: bigger than the in-memory spool
+    stored = store.put_stream("big/blob.bin", io.BytesIO(payload), "application/octet-stream")
+    assert stored.size == len(payload)
+    assert hashlib.sha256(store.get("big/blob.bin")).hexdigest() == stored.sha256
+
+
+def test_missing_object_raises_not_found(store: ArtifactStore) -> None:
+    with pytest.raises(ObjectNotFound):
+        store.get("no/such/key")
+    assert not store.exists("no/such/key")
+
+
+def test_delete_prefix_removes_only_that_job(store: ArtifactStore) -> None:
+    store.put("tenants/a/jobs/1/x", b"1", "text/plain")
+    store.put("tenants/a/jobs/1/y/z", b"2", "text/plain")
+    store.put("tenants/a/jobs/10/x", b"3", "text/plain")
+    assert store.delete_prefix("tenants/a/jobs/1") == 2
+    assert not store.exists("tenants/a/jobs/1/x")
+    assert store.get("tenants/a/jobs/10/x") == b"3"
+
+
+@pytest.mark.parametrize("key", ["../escape", "/abs/path", "a/../../b", "a//b", "a\\b", "a/./b", "", "a/\x00"])
+def test_hostile_keys_are_refused(store: ArtifactStore, key: str) -> None:
+    with pytest.raises(ValueError, match="invalid object key"):
+        store.put(key, b"x", "text/plain")
+
+
+def test_presigned_urls_only_for_s3(store: ArtifactStore) -> None:
+    store.put("p/q.txt", b"hello", "text/plain")
+    url = store.presigned_url("p/q.txt", timedelta(minutes=1))
+    if isinstance(store, LocalArtifactStore):
+        assert url is None
+    else:
+        assert url is not None
+        assert httpx.get(url).content == b"hello"
