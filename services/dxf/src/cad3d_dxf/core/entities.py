@@ -119,6 +119,21 @@ class Skip:
 
 
 @dataclass
+class _PendingCurve:
+    """A curved outline kept as an ezdxf Path until the drawing size (and so the tolerance) is known."""
+
+    path: dxf_path.Path
+    closed: bool
+    z_planar_check: bool
+    dxftype: str
+    handle: str
+    layer: str
+    color: RGB | None
+    thickness: float
+    hatch_group: int
+
+
+@dataclass
 class Collected:
     contours: list[Contour] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
@@ -132,6 +147,8 @@ class Collected:
     layer_colors: dict[str, Counter[RGB]] = field(default_factory=dict)
     hatch_count: int = 0
     block_references: int = 0
+    bounds: tuple[np.ndarray, np.ndarray] | None = None  # XY min/max of all collected geometry
+    flatten_distance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -143,12 +160,13 @@ class _Context:
 
 
 class EntityCollector:
-    """Collects geometry from entities; ``flatten_distance`` is the curve tolerance in drawing units."""
+    """Collects geometry from entities; curves are flattened to ``flatten_relative`` x drawing size."""
 
-    def __init__(self, layer_rgb: dict[str, RGB | None], flatten_distance: float | None) -> None:
+    def __init__(self, layer_rgb: dict[str, RGB | None], flatten_relative: float) -> None:
         self.layer_rgb = layer_rgb
-        self.flatten_distance = flatten_distance
+        self.flatten_relative = flatten_relative
         self.out = Collected()
+        self._pending: list[_PendingCurve] = []
         self._dispatch: dict[str, Any] = {
             "LINE": self._line,
             "LWPOLYLINE": self._polyline,
@@ -171,13 +189,98 @@ class EntityCollector:
         top = _Context(None, None, "", 0)
         for entity in entities:
             self._visit(entity, top)
+        self.out.bounds = self._bounds()
+        if self.out.bounds is not None:
+            low, high = self.out.bounds
+            self.out.flatten_distance = float(np.linalg.norm(high - low)) * self.flatten_relative
+        for pending in self._pending:
+            self._flatten_pending(pending)
+        self._pending.clear()
         return self.out
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        chunks = [np.asarray(v, dtype=float)[:, :4].reshape(-1, 2) for v in self.out.lines.values() if v]
+        chunks += [c.points for c in self.out.contours] + [p.points for p in self.out.pieces]
+        chunks += [m.vertices[:, :2] for m in self.out.meshes]
+        for pending in self._pending:
+            # Control points enclose the curve (convex hull property): good enough for a tolerance.
+            control = pending.path.control_vertices()
+            if control:
+                chunks.append(np.asarray([(v.x, v.y) for v in control], dtype=float))
+        if not chunks:
+            return None
+        points = np.concatenate(chunks)
+        points = points[np.isfinite(points).all(axis=1)]
+        if len(points) == 0:
+            return None
+        return points.min(axis=0), points.max(axis=0)
+
+    def _flatten_pending(self, pending: _PendingCurve) -> None:
+        try:
+            bbox = pending.path.bbox()
+            size = (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0
+            distance = max(self.out.flatten_distance, size * 1e-6, 1e-12)
+            points3 = np.asarray([(v.x, v.y, v.z) for v in pending.path.flattening(distance, segments=2)])
+        except Exception as exc:
+            self._skip(pending.handle, pending.dxftype, pending.layer, f"cannot be flattened: {exc}")
+            return
+        if pending.z_planar_check and len(points3) and np.ptp(points3[:, 2]) > 1e-9 * max(size, 1.0):
+            self._skip(pending.handle, pending.dxftype, pending.layer, "curve is not planar in XY")
+            return
+        points = points3[:, :2] if len(points3) else np.zeros((0, 2))
+        closed = pending.closed
+        if closed and len(points) > 3 and np.array_equal(points[0], points[-1]):
+            points = points[:-1]
+        if closed:
+            if len(points) < 3:
+                self._skip(
+                    pending.handle, pending.dxftype, pending.layer, "closed outline with fewer than three points"
+                )
+                return
+            self.out.contours.append(
+                Contour(
+                    points,
+                    float(points3[0, 2]),
+                    pending.thickness,
+                    pending.layer,
+                    pending.color,
+                    pending.handle,
+                    pending.dxftype,
+                    pending.hatch_group,
+                )
+            )
+        elif len(points) >= 2:
+            self.out.pieces.append(Piece(points, float(points3[0, 2]), pending.layer, pending.handle))
+        else:
+            self._skip(pending.handle, pending.dxftype, pending.layer, "fewer than two distinct points")
+
+    def _defer(
+        self,
+        path: dxf_path.Path,
+        closed: bool,
+        entity: Any,
+        ctx: _Context,
+        handle: str,
+        layer: str,
+        thickness: float = 0.0,
+        hatch_group: int = -1,
+        z_planar_check: bool = False,
+    ) -> None:
+        color = self._color(entity, ctx, layer)
+        self._pending.append(
+            _PendingCurve(path, closed, z_planar_check, entity.dxftype(), handle, layer, color, thickness, hatch_group)
+        )
+        self._used(entity.dxftype(), layer, color)
 
     def _visit(self, entity: DXFGraphic, ctx: _Context) -> None:
         dxftype = entity.dxftype()
         self.out.seen[dxftype] += 1
-        handle = ctx.handle or str(entity.dxf.get("handle", "") or "")
-        layer = self._layer(entity, ctx)
+        try:
+            handle = ctx.handle or str(entity.dxf.get("handle", "") or "")
+            layer = self._layer(entity, ctx)
+        except Exception:  # unknown entity kinds (e.g. R2.10 REPEAT) may lack the common attributes
+            self._skip(ctx.handle, dxftype, ctx.layer or "0", "entity type not supported for extrusion")
+            return
         handler = self._dispatch.get(dxftype)
         if handler is None:
             reason = (
@@ -220,16 +323,6 @@ class EntityCollector:
         self.out.used[dxftype] += 1
         if color is not None:
             self.out.layer_colors.setdefault(layer, Counter())[color] += 1
-
-    def _segments(self, size: float) -> float:
-        # Sagitta tolerance: relative to the drawing when known, else to the entity itself.
-        if self.flatten_distance is not None:
-            return max(self.flatten_distance, size * 1e-6)
-        return max(size * 1e-3, 1e-9)
-
-    def _flatten(self, path: dxf_path.Path, size: float) -> np.ndarray:
-        points = np.asarray([(v.x, v.y, v.z) for v in path.flattening(self._segments(size), segments=8)])
-        return points
 
     def _add_ring_or_piece(
         self,
@@ -303,21 +396,20 @@ class EntityCollector:
             if len(path) == 0:
                 self._skip(handle, dxftype, layer, "polyline without segments")
                 return
-            bbox = path.bbox()
-            points3 = self._flatten(path, (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0)
+            self._defer(path, closed, entity, ctx, handle, layer, thickness)
+            return
         self._add_ring_or_piece(points3, closed, entity, ctx, handle, layer, thickness)
 
     def _curve(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
         dxftype = entity.dxftype()
         if dxftype != "SPLINE" and not self._planar_in_xy(entity, handle, layer):
             return
-        if dxftype == "CIRCLE":
-            closed, size = True, 2.0 * float(entity.dxf.radius)
-            if not size > 0:
-                self._skip(handle, dxftype, layer, "circle with zero radius")
+        if dxftype in ("CIRCLE", "ARC"):
+            closed = dxftype == "CIRCLE"
+            radius = float(entity.dxf.radius)
+            if not (radius > 0 and math.isfinite(radius)):
+                self._skip(handle, dxftype, layer, f"{dxftype.lower()} with zero or invalid radius")
                 return
-        elif dxftype == "ARC":
-            closed, size = False, 2.0 * float(entity.dxf.radius)
         elif dxftype == "ELLIPSE":
             ratio = float(entity.dxf.ratio)
             major = Vec3(entity.dxf.major_axis).magnitude
@@ -325,45 +417,31 @@ class EntityCollector:
                 self._skip(handle, dxftype, layer, "degenerate ellipse (zero axis)")
                 return
             sweep = (float(entity.dxf.end_param) - float(entity.dxf.start_param)) % math.tau
-            closed, size = math.isclose(sweep, 0.0, abs_tol=1e-9), 2.0 * major
+            closed = math.isclose(sweep, 0.0, abs_tol=1e-9)
         else:  # SPLINE
             closed = bool(entity.closed)
-            size = 0.0
         path = dxf_path.make_path(entity)
-        if dxftype == "SPLINE":
-            bbox = path.bbox()
-            size = (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0
-            closed = closed or (len(path) > 0 and path.start.isclose(path.end))
-        points3 = self._flatten(path, size)
-        if dxftype == "SPLINE" and len(points3) and np.ptp(points3[:, 2]) > 1e-9 * max(size, 1.0):
-            self._skip(handle, dxftype, layer, "spline is not planar in XY")
+        if len(path) == 0:
+            self._skip(handle, dxftype, layer, "curve without segments")
             return
+        if dxftype == "SPLINE":
+            closed = closed or path.start.isclose(path.end)
         thickness = float(entity.dxf.get("thickness", 0.0)) if dxftype in ("CIRCLE", "ARC") else 0.0
-        self._add_ring_or_piece(points3, closed, entity, ctx, handle, layer, thickness)
+        self._defer(path, closed, entity, ctx, handle, layer, thickness, z_planar_check=dxftype == "SPLINE")
 
     def _hatch(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
         if not self._planar_in_xy(entity, handle, layer):
             return
         group = self.out.hatch_count
         self.out.hatch_count += 1
-        color = self._color(entity, ctx, layer)
-        rings = 0
-        for path in dxf_path.from_hatch(entity):
-            bbox = path.bbox()
-            size = (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0
-            points3 = self._flatten(path, size)
-            points = points3[:, :2]
-            if len(points) > 2 and np.array_equal(points[0], points[-1]):
-                points = points[:-1]
-            if len(points) >= 3:
-                self.out.contours.append(
-                    Contour(points, float(points3[0, 2]), 0.0, layer, color, handle, entity.dxftype(), group)
-                )
-                rings += 1
-        if rings == 0:
+        paths = [path for path in dxf_path.from_hatch(entity) if len(path) > 0]
+        if not paths:
             self._skip(handle, entity.dxftype(), layer, "hatch without a usable boundary path")
             return
-        self._used(entity.dxftype(), layer, color)
+        for path in paths:
+            self._defer(path, True, entity, ctx, handle, layer, hatch_group=group)
+        # _defer counted each path as a use; a hatch is one entity.
+        self.out.used[entity.dxftype()] -= len(paths) - 1
 
     def _solid(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
         if not self._planar_in_xy(entity, handle, layer):

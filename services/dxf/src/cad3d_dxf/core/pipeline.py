@@ -78,32 +78,6 @@ def _layer_colors(doc: Drawing) -> dict[str, tuple[int, int, int] | None]:
     return colors
 
 
-def _header_diagonal(doc: Drawing) -> float | None:
-    """Drawing size from $EXTMIN/$EXTMAX when the header holds real extents (not the 1e20 default)."""
-    try:
-        lo, hi = doc.header.get("$EXTMIN"), doc.header.get("$EXTMAX")
-        if lo is None or hi is None:
-            return None
-        dx, dy = float(hi[0]) - float(lo[0]), float(hi[1]) - float(lo[1])
-    except (TypeError, ValueError, IndexError):
-        return None
-    diagonal = math.hypot(dx, dy)
-    return diagonal if math.isfinite(diagonal) and 0 < diagonal < 1e15 and dx >= 0 and dy >= 0 else None
-
-
-def _collected_bounds(collected: Collected) -> tuple[np.ndarray, np.ndarray] | None:
-    chunks = [np.asarray(v, dtype=float)[:, :4].reshape(-1, 2) for v in collected.lines.values() if v]
-    chunks += [c.points for c in collected.contours] + [p.points for p in collected.pieces]
-    chunks += [m.vertices[:, :2] for m in collected.meshes]
-    if not chunks:
-        return None
-    points = np.concatenate(chunks)
-    points = points[np.isfinite(points).all(axis=1)]
-    if len(points) == 0:
-        return None
-    return points.min(axis=0), points.max(axis=0)
-
-
 def _drop_non_finite(collected: Collected) -> None:
     """Entities with NaN/inf coordinates would poison every tolerance: skip them up front."""
     from .entities import Skip
@@ -239,6 +213,25 @@ def _classify_plan(parts: list[Part], preset: Preset, resolve: _Resolver, stats:
     return result
 
 
+def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: float) -> np.ndarray:
+    """Geodetic-size drawings are moved near the origin so float32 outputs keep their precision.
+
+    The offset (drawing units) is a round number so users can read it; it is recorded in the
+    output metadata and the report. Drawings already near the origin are left where they are.
+    """
+    boxes = [shapely.total_bounds(np.asarray(polygons, dtype=object))] if polygons else []
+    boxes += [np.concatenate([m[:, :2].min(axis=0), m[:, :2].max(axis=0)]) for m in meshes if len(m)]
+    if not boxes:
+        return np.zeros(2)
+    stacked = np.asarray(boxes, dtype=float)
+    low, high = stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)
+    if np.abs(np.concatenate([low, high])).max() * scale <= _RECENTRE_ABOVE:
+        return np.zeros(2)
+    centre = (low + high) / 2.0
+    magnitude = 10.0 ** np.floor(np.log10(max(float(np.linalg.norm(high - low)), 1e-12)))
+    return np.asarray(np.round(centre / magnitude) * magnitude, dtype=float)
+
+
 def _rgb_for(layer: str, resolved: ResolvedLayer, collected: Collected, layer_rgb: dict[str, Any]) -> Any:
     if resolved.color is not None:
         return resolved.color
@@ -280,29 +273,20 @@ def run(
     scale, drawing_unit = scale_to_output(insunits, options.output_unit)
     resolve = _Resolver(options)
     layer_rgb = _layer_colors(doc)
-    header_diagonal = _header_diagonal(doc)
     progress(30.0, "geometry", "exploding blocks and flattening curves")
-    collector = EntityCollector(layer_rgb, header_diagonal * _FLATTEN_RELATIVE if header_diagonal else None)
-    collected = collector.collect(layout)
+    collected = EntityCollector(layer_rgb, _FLATTEN_RELATIVE).collect(layout)
     _drop_non_finite(collected)
     lap("entities_ms")
 
-    bounds = _collected_bounds(collected)
+    bounds = collected.bounds
     diagonal = float(np.linalg.norm(bounds[1] - bounds[0])) if bounds is not None else 0.0
     heal_tol = diagonal * _HEAL_RELATIVE
-    min_area = (diagonal * 1e-9) ** 2
+    min_area = (diagonal * 1e-6) ** 2
     stats = _Stats()
     progress(50.0, "regions", "chaining loose lines and nesting holes")
     groups = _build_regions(collected, resolve, scale, heal_tol, min_area, stats)
 
-    # Recentre geodetic-size drawings; the offset (output units) is recorded in the metadata.
-    offset = np.zeros(2)
-    if bounds is not None:
-        centre = (bounds[0] + bounds[1]) / 2.0
-        if np.abs(np.concatenate(bounds)).max() * scale > _RECENTRE_ABOVE:
-            magnitude = 10.0 ** np.floor(np.log10(max(diagonal, 1e-12)))
-            offset = np.round(centre / magnitude) * magnitude  # a round number users can read
-    parts: list[Part] = []
+    merged_parts: list[tuple[str, Polygon, ExtrusionKey]] = []
     for key, regions in groups.items():
         filled, dropped = nest_by_containment(regions)
         stats.duplicates_dropped += dropped
@@ -311,9 +295,16 @@ def run(
             by_layer[region.layer].append(region.polygon)
         for layer, polys in by_layer.items():
             merged = shapely.union_all(polys) if len(polys) > 1 else polys[0]
-            for poly in polygons_of(merged):
-                moved = shapely.transform(poly, lambda c: (c - offset) * scale)
-                parts.append(Part(layer, moved, key, resolve(layer).role))
+            merged_parts.extend((layer, poly, key) for poly in polygons_of(merged) if poly.area > min_area)
+    offset = _recentre_offset(
+        [poly for _, poly, _ in merged_parts],
+        [m.vertices for m in collected.meshes if resolve(m.layer).include],
+        scale,
+    )
+    parts = [
+        Part(layer, shapely.transform(poly, lambda c: (c - offset) * scale), key, resolve(layer).role)
+        for layer, poly, key in merged_parts
+    ]
     if resolve.preset is not None and resolve.preset.classify_plan:
         parts = _classify_plan(parts, resolve.preset, resolve, stats)
     lap("regions_ms")
@@ -408,7 +399,6 @@ def run(
         offset_out,
         resolve,
         heal_tol,
-        header_diagonal,
         dwg_converter,
         timings,
     )
@@ -467,7 +457,6 @@ def _report(
     offset: list[float],
     resolve: _Resolver,
     heal_tol: float,
-    header_diagonal: float | None,
     dwg_converter: str,
     timings: dict[str, float],
 ) -> dict[str, Any]:
@@ -538,7 +527,8 @@ def _report(
         "tolerances": {
             "flatten_relative": _FLATTEN_RELATIVE,
             "heal_relative": _HEAL_RELATIVE,
-            "header_extents_diagonal": header_diagonal or 0.0,
+            "flatten_distance": collected.flatten_distance,
+            "heal_distance": heal_tol,
         },
         "layers": layers,
         "parts": {

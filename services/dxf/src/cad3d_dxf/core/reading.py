@@ -49,8 +49,9 @@ class LoadedDocument:
 def _strict_ascii(data: bytes) -> tuple[Drawing, str]:
     info = dxf_info(io.StringIO(data[:_HEADER_PROBE_BYTES].decode("utf-8", errors="ignore")))
     encoding = "utf-8" if info.version >= "AC1021" else info.encoding
-    text = data.decode(encoding, errors="surrogateescape")
-    return ezdxf.read(io.StringIO(text)), encoding
+    # Universal newlines like ezdxf.readfile's open(): the tagger expects "\n" line ends.
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="surrogateescape", newline=None)
+    return ezdxf.read(stream), encoding
 
 
 def _findings(auditor: Any) -> tuple[list[dict[str, Any]], dict[str, int]]:
