@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import ezdxf
 import numpy as np
@@ -39,7 +40,7 @@ def read_dxf(result: ConversionResult, name: str = "drawing.dxf") -> Drawing:
     return ezdxf.read(io.StringIO(artifact.data.decode("utf-8")))
 
 
-def entities(doc: Drawing, dxftype: str) -> list[ezdxf.entities.DXFGraphic]:
+def entities(doc: Drawing, dxftype: str) -> list[Any]:
     return [e for e in doc.modelspace() if e.dxftype() == dxftype]
 
 

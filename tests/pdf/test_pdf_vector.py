@@ -51,7 +51,11 @@ def test_lines_polylines_rects_and_quads() -> None:
 
 def test_bezier_becomes_exact_spline() -> None:
     ctrl = [(50, 250), (100, 150), (200, 150), (250, 250)]
-    result = convert(pdf_bytes(lambda p: p.draw_bezier(*ctrl)), PdfOptions())
+
+    def draw(page: pymupdf.Page) -> None:
+        page.draw_bezier(ctrl[0], ctrl[1], ctrl[2], ctrl[3])
+
+    result = convert(pdf_bytes(draw), PdfOptions())
     (spline,) = entities(read_dxf(result), "SPLINE")
     assert spline.dxf.degree == 3
     assert all(close(c, mm(*q)) for c, q in zip(spline.control_points, ctrl, strict=True))

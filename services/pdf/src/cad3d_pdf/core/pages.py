@@ -75,7 +75,10 @@ def convert_pdf_page(doc: pymupdf.Document, page: pymupdf.Page, options: PdfOpti
     content_bytes = check_page_streams(doc, page, limits.max_decompressed_bytes)
     deadline.check()
     rect = page.rect
-    transform = page_transform(options, rect.height)
+    rotation = page.rotation_matrix
+    transform = page_transform(
+        options, rect.height, (rotation.a, rotation.b, rotation.c, rotation.d, rotation.e, rotation.f)
+    )
     drawing = PageDrawing(width=transform.length(rect.width), height=transform.length(rect.height))
     result = PageResult(number, drawing, "vector", {})
     drawings = page.get_drawings(extended=True)
@@ -89,7 +92,7 @@ def convert_pdf_page(doc: pymupdf.Document, page: pymupdf.Page, options: PdfOpti
     raster: dict[str, Any] = {}
     if not has_vectors and images and options.raster_mode != "never":
         result.source = "raster"
-        raster = _raster_page(page, transform, options, limits, deadline, result)
+        raster = _raster_page(page, page_transform(options, rect.height), options, limits, deadline, result)
     elif images and options.raster_mode == "always":
         raster = _raster_images(doc, page, images, transform, options, limits, deadline, result)
     elif not has_vectors and images:

@@ -36,10 +36,9 @@ def _span_text(span: dict[str, Any]) -> tuple[str, tuple[float, float]] | None:
     return stripped, (float(origin[0]), float(origin[1]))
 
 
-def _rotation(direction: tuple[float, float]) -> float:
-    # PDF page space has y down; DXF has y up, so the angle's sign flips.
-    angle = math.degrees(math.atan2(-direction[1], direction[0]))
-    return round(angle, 6) % 360.0
+def _rotation(transform: PageTransform, direction: tuple[float, float]) -> float:
+    dx, dy = transform.direction(*direction)
+    return round(math.degrees(math.atan2(dy, dx)), 6) % 360.0
 
 
 def _color(value: Any) -> tuple[int, int, int]:
@@ -59,7 +58,7 @@ def extract_text(page: pymupdf.Page, transform: PageTransform, options: PdfOptio
             count += 1
             continue
         for line in block.get("lines", []):
-            rotation = _rotation(line.get("dir", (1.0, 0.0)))
+            rotation = _rotation(transform, line.get("dir", (1.0, 0.0)))
             for span in line.get("spans", []):
                 found = _span_text(span)
                 if found is None:
@@ -85,7 +84,7 @@ def _add_paragraph(block: dict[str, Any], transform: PageTransform, layer: str, 
     lines = block.get("lines", [])
     if len(lines) < 2 or any(len(line.get("spans", [])) != 1 for line in lines):
         return False
-    if any(tuple(line.get("dir", (1, 0))) != (1.0, 0.0) for line in lines):
+    if any(tuple(line.get("dir", (1, 0))) != (1.0, 0.0) for line in lines) or transform.pre[:4] != (1, 0, 0, 1):
         return False
     spans = [line["spans"][0] for line in lines]
     found = [_span_text(span) for span in spans]

@@ -19,9 +19,19 @@ class PageTransform:
 
     factor: float
     page_height: float
+    # Affine (a, b, c, d, e, f) applied first: maps MuPDF's unrotated page space onto the page as
+    # displayed (``Page.rotation_matrix``); identity for unrotated pages and rendered rasters.
+    pre: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
     def point(self, x: float, y: float) -> tuple[float, float]:
+        a, b, c, d, e, f = self.pre
+        x, y = a * x + c * y + e, b * x + d * y + f
         return (x * self.factor, (self.page_height - y) * self.factor)
+
+    def direction(self, dx: float, dy: float) -> tuple[float, float]:
+        """A direction vector in unrotated page space, in drawing space (y up)."""
+        a, b, c, d, _, _ = self.pre
+        return (a * dx + c * dy, -(b * dx + d * dy))
 
     def length(self, value: float) -> float:
         return value * self.factor
@@ -34,5 +44,9 @@ def output_factor(options: PdfOptions) -> float:
     return MM_PER_POINT * options.scale / UNIT_TO_MM[options.unit]
 
 
-def page_transform(options: PdfOptions, page_height: float) -> PageTransform:
-    return PageTransform(factor=output_factor(options), page_height=page_height)
+def page_transform(
+    options: PdfOptions,
+    page_height: float,
+    pre: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0),
+) -> PageTransform:
+    return PageTransform(factor=output_factor(options), page_height=page_height, pre=pre)
