@@ -30,7 +30,8 @@ def _code(data: bytes, options: PdfOptions | None = None, limits: PdfLimits | No
 
 def _encrypted() -> bytes:
     doc = pymupdf.open(stream=_simple_pdf())
-    return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="s3cret", owner_pw="owner-pw")
+    aes256 = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]
+    return doc.tobytes(encryption=aes256, user_pw="s3cret", owner_pw="owner-pw")
 
 
 def test_encrypted_pdf_needs_a_password() -> None:
