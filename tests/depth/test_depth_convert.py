@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,15 +15,17 @@ from cad3d_depth.core import CONVERTER_VERSION, DepthOptions, ReferencePoint, co
 from cad3d_kit.conversion import ConversionError
 
 from .photos import jpeg_with_exif, scene
+from .readback import load_cloud, load_mesh
 
 
 async def test_glb_relief_with_vertex_colours(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     result = await convert(photo_jpeg, DepthOptions(target_triangles=5000), onnx_estimator)
     assert [a.name for a in result.artifacts] == ["relief.glb"]
     assert result.converter_version == CONVERTER_VERSION
-    mesh = trimesh.load(io.BytesIO(result.artifacts[0].data), file_type="glb", force="mesh")
+    mesh = load_mesh(result.artifacts[0].data, "glb")
     assert 0 < len(mesh.faces) <= 5000
     assert len(mesh.faces) == result.report["mesh"]["triangles"]
+    assert isinstance(mesh.visual, trimesh.visual.ColorVisuals)
     colours = mesh.visual.vertex_colors[:, :3].astype(int)
     assert colours.std() > 5  # the photo's colours, not one flat default
     assert result.report["model"]["standin"] is True
@@ -36,10 +39,12 @@ async def test_glb_relief_with_vertex_colours(photo_jpeg: bytes, onnx_estimator:
 
 async def test_glb_texture_embeds_the_photo(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:
     result = await convert(photo_jpeg, DepthOptions(texture=True, target_triangles=2000), onnx_estimator)
-    mesh = trimesh.load(io.BytesIO(result.artifacts[0].data), file_type="glb", force="mesh")
+    mesh = load_mesh(result.artifacts[0].data, "glb")
     assert result.report["mesh"]["colour"] == "texture"
+    assert isinstance(mesh.visual, trimesh.visual.TextureVisuals)
+    assert isinstance(mesh.visual.material, trimesh.visual.material.PBRMaterial)
     image = mesh.visual.material.baseColorTexture
-    assert image.size == (320, 240)
+    assert image is not None and image.size == (320, 240)
     assert mesh.visual.uv.min() >= 0 and mesh.visual.uv.max() <= 1
 
 
@@ -47,7 +52,7 @@ async def test_stl_with_solid_base_is_watertight(photo_jpeg: bytes, onnx_estimat
     options = DepthOptions(format="stl", solid_base=True, target_triangles=3000)
     result = await convert(photo_jpeg, options, onnx_estimator)
     assert result.artifacts[0].name == "relief.stl"
-    mesh = trimesh.load(io.BytesIO(result.artifacts[0].data), file_type="stl")
+    mesh = load_mesh(result.artifacts[0].data, "stl")
     mesh.merge_vertices()
     assert mesh.is_watertight and mesh.is_winding_consistent
     assert mesh.volume > 0  # outward normals
@@ -58,7 +63,7 @@ async def test_stl_with_solid_base_is_watertight(photo_jpeg: bytes, onnx_estimat
 async def test_ply_point_cloud_uses_exif_focal_length(onnx_estimator: OnnxRuntimeEstimator) -> None:
     data = jpeg_with_exif(scene(), focal_35mm=28)
     result = await convert(data, DepthOptions(format="ply"), onnx_estimator)
-    cloud = trimesh.load(io.BytesIO(result.artifacts[0].data), file_type="ply")
+    cloud = load_cloud(result.artifacts[0].data)
     assert len(cloud.vertices) == 320 * 240
     assert cloud.colors.shape == (320 * 240, 4)
     camera = result.report["camera"]
@@ -115,7 +120,7 @@ async def test_single_known_distance_scales_depth(photo_jpeg: bytes, onnx_estima
     result = await convert(photo_jpeg, options, onnx_estimator)
     assert result.report["calibration"]["method"] == "single_point_scale"
     assert result.report["calibration"]["rms_error_m"] == pytest.approx(0.0, abs=1e-6)
-    cloud = trimesh.load(io.BytesIO(result.artifacts[0].data), file_type="ply")
+    cloud = load_cloud(result.artifacts[0].data)
     depth_at_point = -cloud.vertices.reshape(240, 320, 3)[200, 160, 2]
     assert depth_at_point == pytest.approx(3.0, rel=0.02)
 
@@ -154,7 +159,7 @@ async def test_unknown_profile_is_a_precondition_error(photo_jpeg: bytes, onnx_e
     assert info.value.code == "invalid_profile"
 
 
-async def test_missing_model_file_is_model_unavailable(tmp_path, photo_jpeg: bytes) -> None:
+async def test_missing_model_file_is_model_unavailable(tmp_path: Path, photo_jpeg: bytes) -> None:
     from cad3d_depth.core import create_estimator
 
     estimator = create_estimator(

@@ -8,14 +8,14 @@ import trimesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cad3d_depth.core import ReferencePoint, get_profile, preprocess, spec_from_shapes
+from cad3d_depth.core import ModelSpec, ReferencePoint, get_profile, preprocess, spec_from_shapes
 from cad3d_depth.core.calibration import fit_calibration, sample_at_points
 from cad3d_depth.core.depthmap import to_depth_maps
 from cad3d_depth.core.mesh import build_relief, triangle_count
 from cad3d_kit.conversion import ConversionError
 
 
-def _spec(shape: list, **meta: str):
+def _spec(shape: list[int | str], **meta: str) -> ModelSpec:
     return spec_from_shapes(
         model_name="m", input_name="in", input_shape=shape, input_datatype="FP32", output_name="out", metadata=meta
     )

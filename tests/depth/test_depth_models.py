@@ -57,7 +57,9 @@ async def test_standin_output_follows_image_structure(
     assert np.all(busy_map >= 0)
 
 
-async def test_backend_reads_names_and_layout_from_the_model(tmp_path: Path, onnx_estimator) -> None:
+async def test_backend_reads_names_and_layout_from_the_model(
+    tmp_path: Path, onnx_estimator: OnnxRuntimeEstimator
+) -> None:
     nhwc = tmp_path / "nhwc.onnx"
     onnx.save(build_standin_model(layout="NHWC", input_name="pixels", output_name="disparity"), str(nhwc))
     other = OnnxRuntimeEstimator(nhwc, model_name="nhwc")

@@ -28,9 +28,12 @@ async def kserve(model_repository: Path) -> AsyncIterator[KServeTestServer]:
         yield server
 
 
-def triton(server: KServeTestServer, **kwargs) -> TritonEstimator:
-    options = {"timeout_s": 5.0, "retries": 2, "retry_backoff_s": 0.01, **kwargs}
-    return TritonEstimator(server.url, kwargs.pop("model_name", STANDIN_NAME), **options)
+def triton(
+    server: KServeTestServer, *, timeout_s: float = 5.0, retries: int = 2, retry_backoff_s: float = 0.01
+) -> TritonEstimator:
+    return TritonEstimator(
+        server.url, STANDIN_NAME, timeout_s=timeout_s, retries=retries, retry_backoff_s=retry_backoff_s
+    )
 
 
 async def test_readiness_and_spec_come_from_the_server(

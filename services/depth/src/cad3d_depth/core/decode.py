@@ -19,6 +19,9 @@ SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF"})
 # resolution: the model sees 256x256, so decoding a 12-megapixel photo at full size would only buy
 # decode time. JPEG is decoded straight at a reduced scale (libjpeg DCT scaling, Pillow's draft()).
 WORKING_MAX_SIDE = 1024
+# JPEG DCT scaling only divides by 2, 4 or 8: accept a working size down to this long side so a
+# 12-megapixel photo decodes at 1/4 (1000x750) instead of 1/2 plus a resize.
+WORKING_MIN_SIDE = 768
 
 _EXIF_IFD = 0x8769
 _FOCAL_LENGTH_35MM = 0xA405
@@ -117,7 +120,7 @@ def _focal_length_35mm(image: Image.Image) -> float | None:
 def _decode_reduced(image: Image.Image) -> None:
     if image.format in ("JPEG", "MPO"):
         width, height = image.size
-        reduction = max(width, height) / WORKING_MAX_SIDE
+        reduction = max(width, height) / WORKING_MIN_SIDE
         if reduction > 1:
             image.draft("RGB", (round(width / reduction), round(height / reduction)))
     image.load()

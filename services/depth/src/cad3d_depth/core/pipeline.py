@@ -156,20 +156,23 @@ async def _build_outputs(
                     solid=options.solid_base,
                 )
             )
-            textured = options.texture and options.format == "glb"
-            mesh = encode.relief_to_trimesh(relief, image.rgb if textured else None)
+        textured = options.texture and options.format == "glb"
         with timer.stage("encode"):
             if options.format == "glb":
-                artifacts.append(OutputArtifact("relief.glb", "model/gltf-binary", await _cpu(encode.encode_glb, mesh)))
+                glb = await _cpu(
+                    lambda: encode.encode_glb(encode.relief_to_trimesh(relief, image.rgb if textured else None))
+                )
+                artifacts.append(OutputArtifact("relief.glb", "model/gltf-binary", glb))
             else:
-                artifacts.append(OutputArtifact("relief.stl", "model/stl", await _cpu(encode.encode_stl, mesh)))
+                artifacts.append(OutputArtifact("relief.stl", "model/stl", await _cpu(encode.encode_stl, relief)))
         report["mesh"] = {
             "vertices": len(relief.vertices),
             "triangles": len(relief.faces),
             "grid": list(relief.grid),
             "solid_base": relief.solid,
-            "watertight": bool(mesh.is_watertight) if relief.solid else False,
-            "colour": "texture" if textured else "vertex_colors",
+            # Closed and consistently wound by construction (walls + bottom fan); tests check it.
+            "watertight": relief.solid,
+            "colour": "texture" if textured else ("none" if options.format == "stl" else "vertex_colors"),
             "width_units": RELIEF_WIDTH,
             "relief_height_units": options.relief_scale * RELIEF_WIDTH,
         }
