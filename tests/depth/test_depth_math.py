@@ -8,7 +8,7 @@ import trimesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cad3d_depth.core import ModelSpec, ReferencePoint, get_profile, preprocess, spec_from_shapes
+from cad3d_depth.core import ModelSpec, ReferencePoint, get_profile, preprocess, profile_for_model, spec_from_shapes
 from cad3d_depth.core.calibration import fit_calibration, sample_at_points
 from cad3d_depth.core.depthmap import to_depth_maps
 from cad3d_depth.core.mesh import build_relief, triangle_count
@@ -99,3 +99,11 @@ def test_relief_respects_the_triangle_budget(width: int, height: int, budget: in
     if solid:
         mesh = trimesh.Trimesh(relief.vertices, relief.faces, process=False)
         assert mesh.is_watertight and mesh.is_winding_consistent and mesh.volume > 0
+
+
+@pytest.mark.parametrize(
+    ("model", "profile"),
+    [("midas_v21_small_256", "midas_v21_small"), ("midas_standin_256", "midas_v21_small"), ("dpt_hybrid_384", "dpt")],
+)
+def test_default_profile_follows_the_model_family(model: str, profile: str) -> None:
+    assert profile_for_model(model) == profile

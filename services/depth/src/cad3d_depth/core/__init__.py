@@ -6,11 +6,19 @@ from cad3d_depth.core.estimator import DepthEstimator
 from cad3d_depth.core.factory import Backend, create_estimator
 from cad3d_depth.core.options import DepthOptions, ImageLimits, OutputFormat, ReferencePoint
 from cad3d_depth.core.pipeline import CONVERTER_VERSION, convert
-from cad3d_depth.core.profiles import PROFILES, PreprocessProfile, get_profile, preprocess
+from cad3d_depth.core.profiles import (
+    DEFAULT_PROFILE,
+    PROFILES,
+    PreprocessProfile,
+    get_profile,
+    preprocess,
+    profile_for_model,
+)
 from cad3d_depth.core.spec import ModelSpec, spec_from_shapes
 
 __all__ = [
     "CONVERTER_VERSION",
+    "DEFAULT_PROFILE",
     "PROFILES",
     "SUPPORTED_FORMATS",
     "Backend",
@@ -29,5 +37,6 @@ __all__ = [
     "inference_failed",
     "model_unavailable",
     "preprocess",
+    "profile_for_model",
     "spec_from_shapes",
 ]

@@ -19,7 +19,7 @@ from cad3d_depth.core.depthmap import DepthMaps, to_depth_maps
 from cad3d_depth.core.estimator import DepthEstimator
 from cad3d_depth.core.mesh import RELIEF_WIDTH, build_relief
 from cad3d_depth.core.options import DepthOptions, ImageLimits
-from cad3d_depth.core.profiles import get_profile, model_input_size, output_to_map, preprocess
+from cad3d_depth.core.profiles import DEFAULT_PROFILE, get_profile, model_input_size, output_to_map, preprocess
 from cad3d_depth.core.spec import ModelSpec
 from cad3d_kit.conversion import (
     ConversionResult,
@@ -58,7 +58,7 @@ async def convert(
     progress: ProgressCallback = no_progress,
     *,
     limits: ImageLimits = ImageLimits(),  # noqa: B008 - frozen, immutable default
-    profile: str = "midas_v21_small",
+    profile: str = DEFAULT_PROFILE,
 ) -> ConversionResult:
     timer = _Timer()
     warnings: list[ConversionWarning] = []

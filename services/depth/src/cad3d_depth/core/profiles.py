@@ -30,6 +30,14 @@ PROFILES: dict[str, PreprocessProfile] = {
 }
 
 
+DEFAULT_PROFILE = "midas_v21_small"
+
+
+def profile_for_model(model_name: str) -> str:
+    """The profile to use when settings name none: DPT-family names get "dpt", the rest MiDaS small's."""
+    return "dpt" if "dpt" in model_name.lower() else DEFAULT_PROFILE
+
+
 def get_profile(name: str) -> PreprocessProfile:
     try:
         return PROFILES[name]
