@@ -121,6 +121,11 @@ def test_chart_managed_s3_secret_needs_credentials() -> None:
     assert "accessKey and secretKey" in message
 
 
-def test_keda_and_cpu_hpa_on_the_gateway_are_exclusive() -> None:
-    message = render_error({"components": {"gateway": {"keda": {"enabled": True}}}})
+def test_keda_and_cpu_hpa_on_the_dispatchers_are_exclusive() -> None:
+    message = render_error({"components": {"dispatcher": {"enabled": True, "keda": {"enabled": True}}}})
     assert "keda.enabled replaces the CPU HPA" in message
+
+
+def test_dispatchers_need_the_gateway() -> None:
+    values = {"components": {"gateway": {"enabled": False}, "dispatcher": {"enabled": True}}}
+    assert "components.dispatcher needs components.gateway" in render_error(values)

@@ -23,8 +23,9 @@ from tests.chart.netpol_eval import allowed, egress_port_open, policies_selectin
 ALL_SETS = sorted(VALUE_SETS)
 # Value sets that keep the production defaults for scaling (dev and minimal turn it off on purpose).
 SCALED_SETS = ("defaults", "gpu", "ha")
-SCALABLE = ("gateway", "dxf", "pdf", "depth", "triton")
+SCALABLE = ("gateway", "dispatcher", "dxf", "pdf", "depth", "triton")
 CPU_SCALED = ("gateway", "dxf", "pdf")
+HTTP_COMPONENTS = ("gateway", "dispatcher")
 RECOMMENDED_LABELS = (
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
@@ -117,7 +118,7 @@ def test_probes(value_set: str) -> None:
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert probe in container, f"{name} lacks {probe}"
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        if name == "gateway":
+        if name in HTTP_COMPONENTS:
             assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
             assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         elif name == "triton":
@@ -128,7 +129,9 @@ def test_probes(value_set: str) -> None:
             readiness = container["readinessProbe"]["grpc"]
             assert readiness["port"] == ports["grpc"]
             assert readiness["service"] == f"cad3d.{name}.v1.{name.capitalize()}Service"
-            assert container["livenessProbe"]["grpc"]["port"] == ports["grpc"]
+            # Liveness must not follow the dependencies (the kit's health names all do).
+            assert "grpc" not in container["livenessProbe"]
+            assert container["livenessProbe"]["tcpSocket"]["port"] == "grpc"
             env = env_of(value_set, deployment)
             prefix = f"CAD3D_{name.upper()}_"
             assert int(env[prefix + "GRPC_PORT"]) == ports["grpc"]
@@ -148,7 +151,7 @@ def test_rollouts_never_cut_capacity_or_conversions(value_set: str) -> None:
         grace = spec["terminationGracePeriodSeconds"]
         if name != "triton":
             env = env_of(value_set, deployment)
-            prefix = f"CAD3D_{name.upper()}_"
+            prefix = "CAD3D_GATEWAY_" if name in HTTP_COMPONENTS else f"CAD3D_{name.upper()}_"
             drain = int(env.get(prefix + "SHUTDOWN_GRACE_SECONDS", env.get(prefix + "JOB_TIMEOUT_SECONDS", "0")))
             assert grace > pre_stop + drain, name
             assert grace > timeout, f"{name}: grace {grace}s must exceed the longest conversion {timeout}s"
@@ -181,11 +184,28 @@ def test_each_scalable_component_has_pdb_and_autoscaler(value_set: str) -> None:
 
 def test_keda_scales_the_dispatchers_on_jetstream_lag() -> None:
     (scaled_object,) = by_kind(render_value_set("ha"), "ScaledObject")
-    assert scaled_object["spec"]["scaleTargetRef"]["name"] == f"{RELEASE}-cad3d-gateway"
+    assert scaled_object["spec"]["scaleTargetRef"]["name"] == f"{RELEASE}-cad3d-dispatcher"
     triggers = {t["type"]: t for t in scaled_object["spec"]["triggers"]}
-    assert triggers["nats-jetstream"]["metadata"]["natsServerMonitoringEndpoint"] == "nats.messaging.svc:8222"
-    assert {"stream", "consumer", "lagThreshold"} <= set(triggers["nats-jetstream"]["metadata"])
+    metadata = triggers["nats-jetstream"]["metadata"]
+    assert metadata["natsServerMonitoringEndpoint"] == "nats.messaging.svc:8222"
+    assert (metadata["stream"], metadata["consumer"]) == ("CAD3D_JOBS", "dispatchers")
     assert "cpu" in triggers
+
+
+@pytest.mark.parametrize(
+    ("value_set", "roles"), [("defaults", {"gateway": "all"}), ("ha", {"gateway": "api", "dispatcher": "worker"})]
+)
+def test_dispatchers_run_in_the_gateway_or_on_their_own(value_set: str, roles: dict[str, str]) -> None:
+    found = deployments(value_set)
+    assert {n: env_of(value_set, found[n])["CAD3D_GATEWAY_ROLE"] for n in HTTP_COMPONENTS if n in found} == roles
+    if "dispatcher" in found:
+        gateway_image = pod_spec(found["gateway"])["containers"][0]["image"]
+        assert pod_spec(found["dispatcher"])["containers"][0]["image"] == gateway_image
+        assert not [
+            i
+            for i in by_kind(render_value_set(value_set), "Ingress")
+            if i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"].endswith("dispatcher")
+        ]
 
 
 @pytest.mark.parametrize("value_set", ["defaults", "gpu", "ha"])
@@ -258,6 +278,10 @@ def test_every_pod_is_covered_by_network_policies(value_set: str) -> None:
 
 ARCHITECTURE_PATHS = [
     ("gateway", "dxf", "grpc", True),
+    ("dispatcher", "dxf", "grpc", True),
+    ("dispatcher", "depth", "grpc", True),
+    ("dispatcher", "triton", "grpc", False),
+    ("helm-test", "dispatcher", "http", False),
     ("gateway", "pdf", "grpc", True),
     ("gateway", "depth", "grpc", True),
     ("depth", "triton", "grpc", True),
@@ -270,8 +294,19 @@ ARCHITECTURE_PATHS = [
 ]
 
 
-@pytest.mark.parametrize("value_set", ["defaults", "gpu", "ha"])
-@pytest.mark.parametrize(("source", "target", "port_name", "expected"), ARCHITECTURE_PATHS)
+def present_components(value_set: str) -> set[str]:
+    return {w["metadata"]["labels"]["app.kubernetes.io/component"] for w in workloads(render_value_set(value_set))}
+
+
+PATH_CASES = [
+    pytest.param(value_set, *path, id=f"{value_set}-{path[0]}-{path[1]}")
+    for value_set in ("defaults", "gpu", "ha")
+    for path in ARCHITECTURE_PATHS
+    if {path[0], path[1]} <= present_components(value_set)
+]
+
+
+@pytest.mark.parametrize(("value_set", "source", "target", "port_name", "expected"), PATH_CASES)
 def test_network_policies_allow_only_the_architecture(
     value_set: str, source: str, target: str, port_name: str, expected: bool
 ) -> None:

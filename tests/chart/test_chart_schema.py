@@ -24,7 +24,7 @@ def schema_error(values: dict[str, Any]) -> str:
         ({"ingres": {"enabled": True}}, "ingres"),
         ({"components": {"gateway": {"autoscaling": {"maxReplica": 4}}}}, "maxReplica"),
         ({"components": {"triton": {"gpu": {"ammount": 2}}}}, "ammount"),
-        ({"components": {"dispatcher": {"enabled": True}}}, "dispatcher"),
+        ({"components": {"worker": {"enabled": True}}}, "worker"),
         ({"config": {"conversionTimeout": 30}}, "conversionTimeout"),
         ({"objectStorage": {"existingSecrets": "x"}}, "existingSecrets"),
     ],

@@ -28,12 +28,12 @@ def test_sigterm_drains_in_flight_conversion(tmp_path: Path) -> None:
         storage_env(None, tmp_path / "artifacts", "cad3d"),
         {"CAD3D_DXF_SHUTDOWN_GRACE_SECONDS": str(GRACE), "CAD3D_DXF_MAX_CONCURRENT_CONVERSIONS": "1"},
     )
-    drawing = many_squares(20_000)
+    drawing = many_squares(8_000)
     statuses: list[tuple[float, int]] = []
     outcome: dict[str, object] = {}
     started = threading.Event()
 
-    with grpc.insecure_channel(address) as channel:
+    with grpc.insecure_channel(address, options=[("grpc.max_receive_message_length", 64 << 20)]) as channel:
         watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
 
         def follow_health() -> None:

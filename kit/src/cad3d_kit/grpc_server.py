@@ -18,9 +18,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
 
-from cad3d_kit.interceptors import ObservabilityInterceptor
+from cad3d_kit.interceptors import InFlight, ObservabilityInterceptor
 from cad3d_kit.settings import ServiceSettings
 
 log = logging.getLogger("cad3d.server")
@@ -53,6 +53,7 @@ class GrpcServer:
         self.readiness = readiness
         self.readiness_interval_seconds = readiness_interval_seconds
         self.health = health_aio.HealthServicer()
+        self.in_flight = InFlight()
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._watch_task: asyncio.Task[None] | None = None
@@ -69,7 +70,12 @@ class GrpcServer:
     async def start(self) -> int:
         limit = self.settings.max_message_bytes
         server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), ObservabilityInterceptor()],
+            # Health is left out of tracing: it is noise there, and OpenTelemetry's aio interceptor
+            # cannot wrap the health servicer's Watch (a coroutine that writes, not a generator).
+            interceptors=[
+                aio_server_interceptor(filter_=filters.negate(filters.health_check())),
+                ObservabilityInterceptor(self.in_flight),
+            ],
             options=[
                 ("grpc.max_receive_message_length", limit),
                 ("grpc.max_send_message_length", limit),
@@ -116,6 +122,7 @@ class GrpcServer:
             await self._stopped.wait()
             return
         self._stopping.set()
+        self.in_flight.draining = True
         await self.health.enter_graceful_shutdown()
         log.info("draining", extra={"grace_seconds": self.settings.shutdown_grace_seconds})
         if self._watch_task:
@@ -123,7 +130,12 @@ class GrpcServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
         if self._server is not None:
-            await self._server.stop(self.settings.shutdown_grace_seconds)
+            # Wait for work in flight only: health Watch streams never end by themselves and must
+            # not hold the drain open. Whatever is still running after the grace is cancelled.
+            grace = self.settings.shutdown_grace_seconds
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.in_flight.wait_idle(), timeout=grace)
+            await self._server.stop(0.5 if self.in_flight.active == 0 else 0)
         self._stopped.set()
         log.info("stopped")
 

@@ -6,6 +6,7 @@ it, so log lines carry the RPC's trace id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,7 +40,32 @@ async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext[Any, 
     await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log")
 
 
+class InFlight:
+    """Counts RPCs that do work (not health or reflection), so a drain waits for them alone."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.draining = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.active += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.active -= 1
+        if self.active == 0:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+
 class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, in_flight: InFlight | None = None) -> None:
+        self.in_flight = in_flight or InFlight()
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -51,6 +77,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             return handler
 
         def finish(context: grpc.aio.ServicerContext[Any, Any], started: float) -> None:
+            self.in_flight.leave()
             code = _final_code(context)
             elapsed = time.perf_counter() - started
             GRPC_REQUESTS.labels(method, code).inc()
@@ -61,7 +88,10 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             inner_unary = handler.unary_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                if self.in_flight.draining:
+                    await context.abort(grpc.StatusCode.UNAVAILABLE, "shutting down; retry on another replica")
                 started = time.perf_counter()
+                self.in_flight.enter()
                 try:
                     return await inner_unary(request, context)
                 except AbortError:
@@ -76,7 +106,10 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             inner_stream = handler.unary_stream
 
             async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+                if self.in_flight.draining:
+                    await context.abort(grpc.StatusCode.UNAVAILABLE, "shutting down; retry on another replica")
                 started = time.perf_counter()
+                self.in_flight.enter()
                 try:
                     async for item in inner_stream(request, context):
                         yield item
