@@ -50,7 +50,7 @@ app.kubernetes.io/part-of: cad3d
 
 {{/* What kind of workload a component is: http (gateway), grpc (conversion services), triton. */}}
 {{- define "cad3d.kind" -}}
-{{- if eq .name "gateway" -}}http{{- else if eq .name "triton" -}}triton{{- else -}}grpc{{- end -}}
+{{- if has .name (list "gateway" "dispatcher") -}}http{{- else if eq .name "triton" -}}triton{{- else -}}grpc{{- end -}}
 {{- end -}}
 
 {{/* Fully qualified gRPC service each conversion service reports health for. */}}
@@ -163,7 +163,7 @@ app.kubernetes.io/part-of: cad3d
 {{- define "cad3d.terminationGracePeriodSeconds" -}}
 {{- $cfg := .root.Values.config -}}
 {{- $drain := 60 -}}
-{{- if eq .name "gateway" -}}{{- $drain = $cfg.jobTimeoutSeconds -}}
+{{- if has .name (list "gateway" "dispatcher") -}}{{- $drain = $cfg.jobTimeoutSeconds -}}
 {{- else if ne .name "triton" -}}{{- $drain = include "cad3d.shutdownGraceSeconds" .root | int -}}
 {{- end -}}
 {{- add $cfg.preStopSleepSeconds $drain 15 -}}
@@ -180,8 +180,11 @@ app.kubernetes.io/part-of: cad3d
 {{- if and $c.depth.enabled (eq $c.depth.backend "triton") (not $c.triton.enabled) -}}
 {{- fail "components.depth.backend=triton needs components.triton.enabled=true (or use backend onnxruntime)" -}}
 {{- end -}}
-{{- if and $c.gateway.keda.enabled $c.gateway.autoscaling.enabled -}}
-{{- fail "components.gateway: keda.enabled replaces the CPU HPA; set autoscaling.enabled=false" -}}
+{{- if and $c.dispatcher.keda.enabled $c.dispatcher.autoscaling.enabled -}}
+{{- fail "components.dispatcher: keda.enabled replaces the CPU HPA; set autoscaling.enabled=false" -}}
+{{- end -}}
+{{- if and $c.dispatcher.enabled (not $c.gateway.enabled) -}}
+{{- fail "components.dispatcher needs components.gateway (the gateway creates the job streams)" -}}
 {{- end -}}
 {{- if include "cad3d.ownsS3Secret" . -}}
 {{- if not (and .Values.objectStorage.accessKey .Values.objectStorage.secretKey) -}}
@@ -202,8 +205,14 @@ app.kubernetes.io/part-of: cad3d
 {{- $_ = set $s "S3_BUCKET" $os.bucket -}}
 {{- $_ = set $s "S3_REGION" $os.region -}}
 {{- with $cfg.otlpEndpoint }}{{ $_ = set $s "OTLP_ENDPOINT" . }}{{ end -}}
-{{- if eq .name "gateway" -}}
+{{- if has .name (list "gateway" "dispatcher") -}}
+{{- $split := $root.Values.components.dispatcher.enabled -}}
+{{- $_ = set $s "ROLE" (ternary (ternary "worker" "api" (eq .name "dispatcher")) "all" $split) -}}
+{{- $_ = set $s "SERVICE_NAME" (printf "cad3d-%s" .name) -}}
 {{- $_ = set $s "HTTP_PORT" (include "cad3d.port.http" .) -}}
+{{- $_ = set $s "DISPATCHER_CONCURRENCY" (toString $cfg.dispatcherConcurrency) -}}
+{{- $_ = set $s "JOB_MAX_ATTEMPTS" (toString $cfg.jobMaxAttempts) -}}
+{{- $_ = set $s "GRPC_MAX_MESSAGE_BYTES" (toString (int64 $cfg.maxMessageBytes)) -}}
 {{- $_ = set $s "NATS_URL" (include "cad3d.natsUrl" $root) -}}
 {{- $_ = set $s "MAX_UPLOAD_BYTES" (toString (int64 $cfg.maxUploadBytes)) -}}
 {{- $_ = set $s "JOB_TIMEOUT_SECONDS" (toString $cfg.jobTimeoutSeconds) -}}
@@ -239,8 +248,9 @@ app.kubernetes.io/part-of: cad3d
 {{- toJson $s -}}
 {{- end -}}
 
+{{/* The dispatcher is the gateway program in another role, so it reads the gateway's settings. */}}
 {{- define "cad3d.envPrefix" -}}
-{{- printf "CAD3D_%s_" (upper .name) -}}
+{{- printf "CAD3D_%s_" (upper (ternary "gateway" .name (eq .name "dispatcher"))) -}}
 {{- end -}}
 
 {{/* Port of the S3 endpoint (explicit :port, else 443/80 by objectStorage.secure). */}}
