@@ -59,3 +59,22 @@ def test_invalid_options_have_a_stable_code(bad: dict) -> None:
     with pytest.raises(ConversionError) as info:
         DepthOptions.from_mapping(bad)
     assert info.value.code == "invalid_options"
+
+
+def test_options_from_the_proto_message() -> None:
+    # The servicer's path: ConvertOptions -> MessageToDict(preserving_proto_field_name) -> from_mapping.
+    from google.protobuf.json_format import MessageToDict
+
+    from cad3d.depth.v1 import depth_pb2
+
+    message = depth_pb2.ConvertOptions(
+        format=depth_pb2.OUTPUT_FORMAT_PLY,
+        target_triangles=1234,
+        fov_degrees=75,
+        reference_points=[depth_pb2.ReferencePoint(x=10, y=20, distance=2.5)],
+    )
+    options = DepthOptions.from_mapping(MessageToDict(message, preserving_proto_field_name=True))
+    assert options == DepthOptions(
+        format="ply", target_triangles=1234, fov_degrees=75.0, reference_points=(ReferencePoint(10, 20, 2.5),)
+    )
+    assert DepthOptions.from_mapping(MessageToDict(depth_pb2.ConvertOptions())) == DepthOptions()

@@ -15,6 +15,7 @@ from cad3d_depth.core.spec import ModelSpec, spec_from_shapes
 log = logging.getLogger(__name__)
 
 _ONNX_TO_KSERVE = {"tensor(float)": "FP32", "tensor(float16)": "FP16", "tensor(double)": "FP64"}
+_KSERVE_TO_NUMPY = {"FP32": np.float32, "FP16": np.float16, "FP64": np.float64}
 
 
 def preferred_providers() -> list[str]:
@@ -102,9 +103,12 @@ class OnnxRuntimeEstimator:
     async def infer(self, batch: np.ndarray) -> np.ndarray:
         spec = await self.load()
         session = self._session
-        assert session is not None
+        if session is None:  # closed meanwhile
+            raise model_unavailable(f"model {self._name!r} was closed")
+        # Preprocessing yields float32; half-precision exports get their own dtype.
+        feed = batch.astype(_KSERVE_TO_NUMPY.get(spec.input_datatype, np.float32), copy=False)
         try:
-            outputs = await asyncio.to_thread(session.run, [spec.output_name], {spec.input_name: batch})
+            outputs = await asyncio.to_thread(session.run, [spec.output_name], {spec.input_name: feed})
         except Exception as exc:
             raise inference_failed(f"ONNX Runtime failed on model {self._name!r}: {exc}") from exc
         return np.asarray(outputs[0])

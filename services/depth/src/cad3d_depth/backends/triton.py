@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import numpy as np
 from tritonclient.grpc import InferInput, InferRequestedOutput
 from tritonclient.grpc.aio import InferenceServerClient
-from tritonclient.utils import InferenceServerException
+from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
 from cad3d_depth.core.errors import inference_failed, inference_timeout, model_unavailable
 from cad3d_depth.core.spec import META_LAYOUT, ModelSpec, spec_from_shapes
@@ -138,7 +138,7 @@ class TritonEstimator:
         spec = await self.load()
         client = self._connection()
         tensor = InferInput(spec.input_name, list(batch.shape), spec.input_datatype)
-        tensor.set_data_from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
+        tensor.set_data_from_numpy(np.ascontiguousarray(batch, dtype=triton_to_np_dtype(spec.input_datatype)))
         wanted = [InferRequestedOutput(spec.output_name)]
         try:
             result = await self._call(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -52,17 +51,16 @@ def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
     if not data:
         raise ConversionError("image_unreadable", "input is empty")
     try:
-        with warnings.catch_warnings():
-            # Our own pixel limit below replaces Pillow's warning; its hard error is still mapped.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            _check_header(image, limits)
-            focal = _focal_length_35mm(image)
-            orientation_swaps_axes = _orientation(image) in (5, 6, 7, 8)
-            width, height = image.size  # before draft() shrinks it
-            _decode_reduced(image)
-            upright = ImageOps.exif_transpose(image)
-            rgb = _to_rgb_array(upright)
+        # Pillow's own bomb check (warning above MAX_IMAGE_PIXELS, error above twice that) runs in
+        # open(); ours, normally stricter, right after it, still before any pixel is decoded.
+        image = Image.open(io.BytesIO(data))
+        _check_header(image, limits)
+        focal = _focal_length_35mm(image)
+        orientation_swaps_axes = _orientation(image) in (5, 6, 7, 8)
+        width, height = image.size  # before draft() shrinks it
+        _decode_reduced(image)
+        upright = ImageOps.exif_transpose(image)
+        rgb = _to_rgb_array(upright)
     except ConversionError:
         raise
     except Image.DecompressionBombError as exc:
