@@ -78,3 +78,25 @@ def test_options_from_the_proto_message() -> None:
         format="ply", target_triangles=1234, fov_degrees=75.0, reference_points=(ReferencePoint(10, 20, 2.5),)
     )
     assert DepthOptions.from_mapping(MessageToDict(depth_pb2.ConvertOptions())) == DepthOptions()
+
+
+@pytest.mark.parametrize("fmt", ["OUTPUT_FORMAT_UNSPECIFIED", "unspecified", "", 0, None])
+def test_unspecified_format_means_glb(fmt: object) -> None:
+    assert DepthOptions.from_mapping({"format": fmt}).format == "glb"
+
+
+def test_options_through_the_kits_generic_mapping() -> None:
+    from cad3d.depth.v1 import depth_pb2
+    from cad3d_kit.conversion_service import options_to_mapping
+
+    message = depth_pb2.ConvertOptions(
+        format=depth_pb2.OUTPUT_FORMAT_DEPTH_PNG,
+        preview=True,
+        reference_points=[
+            depth_pb2.ReferencePoint(x=1, y=2, distance=3),
+            depth_pb2.ReferencePoint(x=4, y=5, distance=6),
+        ],
+    )
+    options = DepthOptions.from_mapping(options_to_mapping(message))
+    assert options.format == "depth_png" and options.preview
+    assert options.reference_points == (ReferencePoint(1, 2, 3), ReferencePoint(4, 5, 6))

@@ -98,9 +98,9 @@ class DepthOptions:
 
 
 def _parse_format(value: Any) -> OutputFormat:
-    if value in (None, "", 0, "OUTPUT_FORMAT_UNSPECIFIED"):
+    text = str(value).lower().removeprefix("output_format_") if value not in (None, 0) else ""
+    if text in ("", "unspecified"):
         return "glb"
-    text = str(value).lower().removeprefix("output_format_")
     if text not in OUTPUT_FORMATS:
         raise _invalid(f"format must be one of {', '.join(OUTPUT_FORMATS)}, got {value!r}")
     return cast(OutputFormat, text)
