@@ -136,3 +136,14 @@ async def test_convert_surfaces_decode_errors(onnx_estimator: OnnxRuntimeEstimat
     with pytest.raises(ConversionError) as info:
         await convert(b"GIF89a not really", DepthOptions(), onnx_estimator)
     assert info.value.code in ("image_unreadable", "image_unsupported_type")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode"),
+    [("JPEG", "L"), ("JPEG", "CMYK"), ("PNG", "P"), ("PNG", "LA"), ("PNG", "I;16"), ("TIFF", "1"), ("WEBP", "RGBA")],
+)
+def test_other_pixel_modes_become_rgb(fmt: str, mode: str) -> None:
+    decoded = decode_image(encode(scene(1200, 900), fmt, mode=mode), ImageLimits())
+    assert decoded.rgb.ndim == 3 and decoded.rgb.shape[2] == 3 and decoded.rgb.dtype == np.uint8
+    assert decoded.rgb.shape[1] / decoded.rgb.shape[0] == pytest.approx(4 / 3, rel=0.01)
+    assert decoded.rgb.std() > 0
