@@ -139,9 +139,11 @@ async def test_reference_point_outside_the_photo_is_invalid(
     photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator
 ) -> None:
     options = DepthOptions(reference_points=(ReferencePoint(5000, 10, 2.0), ReferencePoint(1, 1, 3.0)))
+    stages: list[str] = []
     with pytest.raises(ConversionError) as info:
-        await convert(photo_jpeg, options, onnx_estimator)
+        await convert(photo_jpeg, options, onnx_estimator, lambda _p, stage, _m: stages.append(stage))
     assert info.value.code == "invalid_options"
+    assert stages == ["decode"]  # refused before any model time is spent
 
 
 async def test_progress_is_reported_in_order(photo_jpeg: bytes, onnx_estimator: OnnxRuntimeEstimator) -> None:

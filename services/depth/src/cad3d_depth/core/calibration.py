@@ -45,12 +45,8 @@ class Calibration:
         }
 
 
-def sample_at_points(
-    inverse_depth: np.ndarray, points: tuple[ReferencePoint, ...], photo_size: tuple[int, int]
-) -> np.ndarray:
-    """Bilinear samples of the map (any resolution) at photo-pixel coordinates."""
+def check_points_inside(points: tuple[ReferencePoint, ...], photo_size: tuple[int, int]) -> None:
     photo_w, photo_h = photo_size
-    height, width = inverse_depth.shape
     for p in points:
         if not (0 <= p.x <= photo_w and 0 <= p.y <= photo_h):
             raise ConversionError(
@@ -58,6 +54,15 @@ def sample_at_points(
                 f"reference point ({p.x}, {p.y}) lies outside the {photo_w}x{photo_h} photo",
                 ErrorKind.INVALID_INPUT,
             )
+
+
+def sample_at_points(
+    inverse_depth: np.ndarray, points: tuple[ReferencePoint, ...], photo_size: tuple[int, int]
+) -> np.ndarray:
+    """Bilinear samples of the map (any resolution) at photo-pixel coordinates."""
+    check_points_inside(points, photo_size)
+    photo_w, photo_h = photo_size
+    height, width = inverse_depth.shape
     # Pixel centres: photo pixel x maps to map coordinate (x + 0.5) * width / photo_w - 0.5.
     map_x = np.array([[(p.x + 0.5) * width / photo_w - 0.5 for p in points]], dtype=np.float32)
     map_y = np.array([[(p.y + 0.5) * height / photo_h - 0.5 for p in points]], dtype=np.float32)

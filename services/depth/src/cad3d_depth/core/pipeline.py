@@ -67,6 +67,8 @@ async def convert(
     progress(0.0, "decode", "decoding the photo")
     with timer.stage("decode"):
         image = await _cpu(decode_image, data, limits)
+    # Before inference, so a typo in the options costs no model time.
+    calib.check_points_inside(options.reference_points, (image.original_width, image.original_height))
 
     progress(15.0, "preprocess", "preparing the model input")
     spec = await estimator.load()
