@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -80,11 +81,10 @@ def test_dxf_upload_converts_through_every_hop(stack: str, minio_client: Minio, 
 
         assert hashlib.sha256(model_bytes).hexdigest() == names["model.glb"]["sha256"]
 
-    scene = trimesh.load(io.BytesIO(model_bytes), file_type="glb")
-    meshes = list(scene.geometry.values()) if isinstance(scene, trimesh.Scene) else [scene]
-    assert meshes and all(m.is_watertight for m in meshes)
-    volume = sum(m.volume for m in meshes)
-    assert volume == pytest.approx((100 * 50 - 20 * 20) * 10, rel=1e-6)
+    mesh = trimesh.load(io.BytesIO(model_bytes), file_type="glb", force="mesh")  # node transforms applied
+    assert mesh.is_watertight
+    volume_m3 = mesh.volume  # glTF is in metres by specification
+    assert volume_m3 * 1e9 == pytest.approx((100 * 50 - 20 * 20) * 10, rel=1e-6)
 
 
 def test_unknown_content_is_refused_with_problem_json(stack: str) -> None:
@@ -118,3 +118,23 @@ def test_metrics_and_openapi_are_served(stack: str) -> None:
     schema = httpx.get(f"{stack}/openapi.json").json()
     assert "/v1/conversions" in schema["paths"] and "/v1/conversions/{job_id}/artifacts/{name}" in schema["paths"]
     assert httpx.get(f"{stack}/docs").status_code == 200
+
+
+def test_cli_server_mode_goes_through_the_gateway(stack: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    source = tmp_path / "plate.dxf"
+    source.write_bytes(plate_with_hole(60, 40, 10))
+    output = tmp_path / "plate.stl"
+    cli = Path(sys.executable).parent / "cad3d"
+    proc = subprocess.run(
+        [str(cli), "convert", str(source), "-o", str(output), "--height", "5", "--server", stack],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    mesh = trimesh.load(output, file_type="stl")
+    assert mesh.volume == pytest.approx((60 * 40 - 10 * 10) * 5, rel=1e-6)
