@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from cad3d_gateway.auth import Principal, require
-from cad3d_kit.detect import detect
 from cad3d_gateway.dispatcher import job_subject, publish_job_event
 from cad3d_gateway.metrics import JOBS_CREATED
 from cad3d_gateway.models import InputInfo, JobRecord, JobView
 from cad3d_gateway.options import parse_options
 from cad3d_gateway.problems import Problem, ProblemError
+from cad3d_kit.detect import detect
 from cad3d_kit.storage import ObjectNotFound
 
 router = APIRouter(prefix="/v1", tags=["conversions"])

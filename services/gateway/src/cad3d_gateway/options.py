@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cad3d_kit.detect import InputKind
 from cad3d_gateway.problems import ProblemError
+from cad3d_kit.detect import InputKind
 
 LengthUnit = Literal["mm", "cm", "m", "in", "ft"]
 
