@@ -58,8 +58,9 @@ def heal_endpoints(
     labels = _cluster_labels(ends, tolerance)
     targets = ends[labels]
     moved = np.linalg.norm(ends - targets, axis=1)
-    moved_mask = moved > 0
-    if not moved_mask.any():
+    # Float noise (an arc end at cos(90 deg) = 6e-17) is snapped too but is not worth reporting.
+    moved_mask = moved > tolerance * 1e-3
+    if not (moved > 0).any():
         return segments, polylines, 0, 0.0
     healed = len(np.unique(labels[moved_mask]))
     segment_ends = 2 * len(segments)

@@ -1,10 +1,12 @@
 """Walk a layout and turn each entity into 2D contours, open pieces or pass-through meshes (WCS).
 
-Blocks are exploded recursively through ezdxf's virtual entities, which apply the full INSERT
-transform (base point, scale, rotation, OCS); MINSERT grids go through ``multi_insert``. Entities
-on layer "0" and with colour BYBLOCK inside a block take the INSERT's layer and colour, as AutoCAD
-draws them. Every entity that cannot be built is skipped with its handle and a reason; nothing
-aborts the walk.
+Blocks: each block definition is collected once into a template (in block coordinates, nested
+blocks included) and every INSERT places it with its full transform matrix (base point, scale,
+rotation, OCS), applied with numpy; MINSERT grids go through ``multi_insert``. This is much
+faster than ezdxf's per-reference virtual entities on plans with thousands of block references.
+Entities on layer "0" and with colour BYBLOCK inside a block take the INSERT's layer and colour,
+as AutoCAD draws them. Every entity that cannot be built is skipped with its handle and a reason;
+nothing aborts the walk.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from .reading import layer_display_name
 
 RGB = tuple[int, int, int]
 _MAX_BLOCK_DEPTH = 32
+# Placeholders inside block templates for "the INSERT's layer / colour".
+BYBLOCK_LAYER = "\x00BYBLOCK"
+BYBLOCK_COLOR: RGB = (-1, -1, -1)
+_MAX_SKIP_RECORDS = 10_000
+_FLATTEN_ENTITY_RELATIVE = 2e-4
 _Z_AXIS_TOLERANCE = 1e-9
 
 ANNOTATION_TYPES = frozenset(
@@ -137,11 +144,13 @@ class _PendingCurve:
 class Collected:
     contours: list[Contour] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
-    # LINE entities kept as one flat list (x1, y1, x2, y2, z) per layer: the hot path of floor plans.
+    # LINE entities as (x1, y1, x2, y2, z) rows per layer: the hot path of floor plans. Single
+    # lines are appended as tuples, lines placed by block references as whole arrays.
     lines: dict[str, list[tuple[float, float, float, float, float]]] = field(default_factory=dict)
-    line_handles: dict[str, list[str]] = field(default_factory=dict)
+    line_arrays: dict[str, list[np.ndarray]] = field(default_factory=dict)
     meshes: list[PassMesh] = field(default_factory=list)
-    skipped: list[Skip] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)  # non-annotation skips, capped
+    skip_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, reason) -> count
     seen: Counter[str] = field(default_factory=Counter)
     used: Counter[str] = field(default_factory=Counter)
     layer_colors: dict[str, Counter[RGB]] = field(default_factory=dict)
@@ -150,23 +159,41 @@ class Collected:
     bounds: tuple[np.ndarray, np.ndarray] | None = None  # XY min/max of all collected geometry
     flatten_distance: float = 0.0
 
+    def line_array(self, layer: str) -> np.ndarray:
+        chunks = list(self.line_arrays.get(layer, []))
+        if self.lines.get(layer):
+            chunks.append(np.asarray(self.lines[layer], dtype=float))
+        return np.concatenate(chunks) if chunks else np.zeros((0, 5))
 
-@dataclass(frozen=True)
-class _Context:
-    layer: str | None  # INSERT layer for entities on layer "0"; None at top level
-    color: RGB | None  # INSERT colour for BYBLOCK entities
-    handle: str  # top-level handle: virtual entities have none of their own
-    depth: int
+    def line_layers(self) -> set[str]:
+        return {k for k, v in self.lines.items() if v} | {k for k, v in self.line_arrays.items() if v}
+
+
+def _is_annotation(dxftype: str) -> bool:
+    return dxftype in ANNOTATION_TYPES
 
 
 class EntityCollector:
     """Collects geometry from entities; curves are flattened to ``flatten_relative`` x drawing size."""
 
-    def __init__(self, layer_rgb: dict[str, RGB | None], flatten_relative: float) -> None:
+    def __init__(
+        self,
+        layer_rgb: dict[str, RGB | None],
+        flatten_relative: float,
+        *,
+        in_block: bool = False,
+        templates: dict[str, Collected | None] | None = None,
+        building: tuple[str, ...] = (),
+    ) -> None:
         self.layer_rgb = layer_rgb
         self.flatten_relative = flatten_relative
+        self.in_block = in_block
+        # Block name -> collected template; None while under construction (cycle guard).
+        self.templates: dict[str, Collected | None] = {} if templates is None else templates
+        self.building = building
         self.out = Collected()
         self._pending: list[_PendingCurve] = []
+        self._layer_names: dict[str, str] = {}
         self._dispatch: dict[str, Any] = {
             "LINE": self._line,
             "LWPOLYLINE": self._polyline,
@@ -186,9 +213,8 @@ class EntityCollector:
 
     # --- entry --------------------------------------------------------------------------------
     def collect(self, entities: Any) -> Collected:
-        top = _Context(None, None, "", 0)
         for entity in entities:
-            self._visit(entity, top)
+            self._visit(entity)
         self.out.bounds = self._bounds()
         if self.out.bounds is not None:
             low, high = self.out.bounds
@@ -198,8 +224,67 @@ class EntityCollector:
         self._pending.clear()
         return self.out
 
+    def _visit(self, entity: DXFGraphic) -> None:
+        dxftype = entity.dxftype()
+        self.out.seen[dxftype] += 1
+        try:
+            handle = str(entity.dxf.get("handle", "") or "")
+            layer = self._layer(entity)
+        except Exception:  # unknown entity kinds (e.g. R2.10 REPEAT) may lack the common attributes
+            self._skip("", dxftype, "0", "entity type not supported for extrusion")
+            return
+        handler = self._dispatch.get(dxftype)
+        if handler is None:
+            reason = (
+                "ACIS solid/surface data cannot be tessellated without an ACIS kernel"
+                if dxftype in ACIS_TYPES
+                else "annotation or non-geometric entity"
+                if dxftype in ANNOTATION_TYPES
+                else "entity type not supported for extrusion"
+            )
+            self._skip(handle, dxftype, layer, reason)
+            return
+        try:
+            handler(entity, handle, layer)
+        except Exception as exc:  # one broken entity must never abort the drawing
+            self._skip(handle, dxftype, layer, f"cannot be built: {type(exc).__name__}: {exc}")
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _layer(self, entity: DXFGraphic) -> str:
+        raw = str(entity.dxf.get("layer", "0") or "0")
+        name = self._layer_names.get(raw)
+        if name is None:
+            name = layer_display_name(raw)
+            self._layer_names[raw] = name
+        if name == "0" and self.in_block:
+            return BYBLOCK_LAYER
+        return name
+
+    def _color(self, entity: DXFGraphic, layer: str) -> RGB | None:
+        if entity.dxf.hasattr("true_color"):
+            rgb = entity.rgb
+            if rgb is not None:
+                return (int(rgb[0]), int(rgb[1]), int(rgb[2]))
+        aci = int(entity.dxf.get("color", 256))
+        if aci == 0:  # BYBLOCK
+            return BYBLOCK_COLOR if self.in_block else None
+        if 1 <= aci <= 255:
+            r, g, b = dxf_colors.aci2rgb(aci)
+            return (r, g, b)
+        return None if layer == BYBLOCK_LAYER else self.layer_rgb.get(layer)
+
+    def _skip(self, handle: str, dxftype: str, layer: str, reason: str, count: int = 1) -> None:
+        self.out.skip_counts[(dxftype, reason)] += count
+        if not _is_annotation(dxftype) and len(self.out.skipped) < _MAX_SKIP_RECORDS:
+            self.out.skipped.append(Skip(handle, dxftype, layer, reason))
+
+    def _used(self, dxftype: str, layer: str, color: RGB | None) -> None:
+        self.out.used[dxftype] += 1
+        if color is not None and color != BYBLOCK_COLOR and layer != BYBLOCK_LAYER:
+            self.out.layer_colors.setdefault(layer, Counter())[color] += 1
+
     def _bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
-        chunks = [np.asarray(v, dtype=float)[:, :4].reshape(-1, 2) for v in self.out.lines.values() if v]
+        chunks = [self.out.line_array(layer)[:, :4].reshape(-1, 2) for layer in self.out.line_layers()]
         chunks += [c.points for c in self.out.contours] + [p.points for p in self.out.pieces]
         chunks += [m.vertices[:, :2] for m in self.out.meshes]
         for pending in self._pending:
@@ -219,7 +304,10 @@ class EntityCollector:
         try:
             bbox = pending.path.bbox()
             size = (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0
-            distance = max(self.out.flatten_distance, size * 1e-6, 1e-12)
+            # Relative to the drawing, but small curves (bolt holes in a site plan) get a finer
+            # tolerance relative to themselves, down to a millionth of the drawing.
+            drawing = self.out.flatten_distance
+            distance = max(min(drawing, size * _FLATTEN_ENTITY_RELATIVE), drawing * 1e-2, 1e-12)
             points3 = np.asarray([(v.x, v.y, v.z) for v in pending.path.flattening(distance, segments=2)])
         except Exception as exc:
             self._skip(pending.handle, pending.dxftype, pending.layer, f"cannot be flattened: {exc}")
@@ -227,130 +315,67 @@ class EntityCollector:
         if pending.z_planar_check and len(points3) and np.ptp(points3[:, 2]) > 1e-9 * max(size, 1.0):
             self._skip(pending.handle, pending.dxftype, pending.layer, "curve is not planar in XY")
             return
-        points = points3[:, :2] if len(points3) else np.zeros((0, 2))
-        closed = pending.closed
-        if closed and len(points) > 3 and np.array_equal(points[0], points[-1]):
+        self._add(
+            points3,
+            pending.closed,
+            pending.dxftype,
+            pending.handle,
+            pending.layer,
+            pending.color,
+            pending.thickness,
+            pending.hatch_group,
+            count_use=False,
+        )
+
+    def _add(
+        self,
+        points3: np.ndarray,
+        closed: bool,
+        dxftype: str,
+        handle: str,
+        layer: str,
+        color: RGB | None,
+        thickness: float = 0.0,
+        hatch_group: int = -1,
+        count_use: bool = True,
+    ) -> None:
+        if len(points3) == 0 or not np.isfinite(points3).all():
+            self._skip(handle, dxftype, layer, "no points or non-finite coordinates")
+            return
+        points = points3[:, :2]
+        if closed and len(points) > 3 and points[0, 0] == points[-1, 0] and points[0, 1] == points[-1, 1]:
             points = points[:-1]
         if closed:
             if len(points) < 3:
-                self._skip(
-                    pending.handle, pending.dxftype, pending.layer, "closed outline with fewer than three points"
-                )
+                self._skip(handle, dxftype, layer, "closed outline with fewer than three points")
                 return
             self.out.contours.append(
-                Contour(
-                    points,
-                    float(points3[0, 2]),
-                    pending.thickness,
-                    pending.layer,
-                    pending.color,
-                    pending.handle,
-                    pending.dxftype,
-                    pending.hatch_group,
-                )
+                Contour(points, float(points3[0, 2]), thickness, layer, color, handle, dxftype, hatch_group)
             )
         elif len(points) >= 2:
-            self.out.pieces.append(Piece(points, float(points3[0, 2]), pending.layer, pending.handle))
+            self.out.pieces.append(Piece(points, float(points3[0, 2]), layer, handle))
         else:
-            self._skip(pending.handle, pending.dxftype, pending.layer, "fewer than two distinct points")
+            self._skip(handle, dxftype, layer, "fewer than two distinct points")
+            return
+        if count_use:
+            self._used(dxftype, layer, color)
 
     def _defer(
         self,
         path: dxf_path.Path,
         closed: bool,
         entity: Any,
-        ctx: _Context,
         handle: str,
         layer: str,
         thickness: float = 0.0,
         hatch_group: int = -1,
         z_planar_check: bool = False,
     ) -> None:
-        color = self._color(entity, ctx, layer)
+        color = self._color(entity, layer)
         self._pending.append(
             _PendingCurve(path, closed, z_planar_check, entity.dxftype(), handle, layer, color, thickness, hatch_group)
         )
         self._used(entity.dxftype(), layer, color)
-
-    def _visit(self, entity: DXFGraphic, ctx: _Context) -> None:
-        dxftype = entity.dxftype()
-        self.out.seen[dxftype] += 1
-        try:
-            handle = ctx.handle or str(entity.dxf.get("handle", "") or "")
-            layer = self._layer(entity, ctx)
-        except Exception:  # unknown entity kinds (e.g. R2.10 REPEAT) may lack the common attributes
-            self._skip(ctx.handle, dxftype, ctx.layer or "0", "entity type not supported for extrusion")
-            return
-        handler = self._dispatch.get(dxftype)
-        if handler is None:
-            reason = (
-                "ACIS solid/surface data cannot be tessellated without an ACIS kernel"
-                if dxftype in ACIS_TYPES
-                else "annotation or non-geometric entity"
-                if dxftype in ANNOTATION_TYPES
-                else "entity type not supported for extrusion"
-            )
-            self._skip(handle, dxftype, layer, reason)
-            return
-        try:
-            handler(entity, ctx, handle, layer)
-        except Exception as exc:  # one broken entity must never abort the drawing
-            self._skip(handle, dxftype, layer, f"cannot be built: {type(exc).__name__}: {exc}")
-
-    # --- helpers ------------------------------------------------------------------------------
-    def _layer(self, entity: DXFGraphic, ctx: _Context) -> str:
-        name = layer_display_name(str(entity.dxf.get("layer", "0") or "0"))
-        if name == "0" and ctx.layer is not None:
-            return ctx.layer
-        return name
-
-    def _color(self, entity: DXFGraphic, ctx: _Context, layer: str) -> RGB | None:
-        rgb = entity.rgb if entity.dxf.hasattr("true_color") else None
-        if rgb is not None:
-            return (int(rgb[0]), int(rgb[1]), int(rgb[2]))
-        aci = int(entity.dxf.get("color", 256))
-        if aci == 0:  # BYBLOCK
-            return ctx.color
-        if 1 <= aci <= 255:
-            r, g, b = dxf_colors.aci2rgb(aci)
-            return (r, g, b)
-        return self.layer_rgb.get(layer)
-
-    def _skip(self, handle: str, dxftype: str, layer: str, reason: str) -> None:
-        self.out.skipped.append(Skip(handle, dxftype, layer, reason))
-
-    def _used(self, dxftype: str, layer: str, color: RGB | None) -> None:
-        self.out.used[dxftype] += 1
-        if color is not None:
-            self.out.layer_colors.setdefault(layer, Counter())[color] += 1
-
-    def _add_ring_or_piece(
-        self,
-        points3: np.ndarray,
-        closed: bool,
-        entity: DXFGraphic,
-        ctx: _Context,
-        handle: str,
-        layer: str,
-        thickness: float = 0.0,
-    ) -> None:
-        dxftype = entity.dxftype()
-        if len(points3) < 2:
-            self._skip(handle, dxftype, layer, "fewer than two distinct points")
-            return
-        z = float(points3[0, 2])
-        points = points3[:, :2]
-        if closed and len(points) > 2 and np.allclose(points[0], points[-1], rtol=0, atol=0):
-            points = points[:-1]
-        color = self._color(entity, ctx, layer)
-        if closed:
-            if len(points) < 3:
-                self._skip(handle, dxftype, layer, "closed outline with fewer than three points")
-                return
-            self.out.contours.append(Contour(points, z, thickness, layer, color, handle, dxftype))
-        else:
-            self.out.pieces.append(Piece(points, z, layer, handle))
-        self._used(dxftype, layer, color)
 
     def _planar_in_xy(self, entity: DXFGraphic, handle: str, layer: str) -> bool:
         extrusion = Vec3(entity.dxf.get("extrusion", (0, 0, 1)))
@@ -360,26 +385,30 @@ class EntityCollector:
         return True
 
     # --- entity handlers ----------------------------------------------------------------------
-    def _line(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+    def _line(self, entity: Any, handle: str, layer: str) -> None:
         start, end = entity.dxf.start, entity.dxf.end
-        if start.isclose(end, abs_tol=0.0):
-            self._skip(handle, "LINE", layer, "zero length")
+        row = (start.x, start.y, end.x, end.y, start.z)
+        if not all(math.isfinite(v) for v in row):
+            self._skip(handle, "LINE", layer, "non-finite coordinates")
             return
-        self.out.lines.setdefault(layer, []).append((start.x, start.y, end.x, end.y, start.z))
-        self.out.line_handles.setdefault(layer, []).append(handle)
-        self._used("LINE", layer, self._color(entity, ctx, layer))
+        if start.x == end.x and start.y == end.y:
+            self._skip(handle, "LINE", layer, "zero length in plan view")
+            return
+        self.out.lines.setdefault(layer, []).append(row)
+        self._used("LINE", layer, self._color(entity, layer))
 
-    def _polyline(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+    def _polyline(self, entity: Any, handle: str, layer: str) -> None:
         dxftype = entity.dxftype()
         if dxftype == "POLYLINE" and (entity.is_poly_face_mesh or entity.is_polygon_mesh):
-            self._builder_mesh(MeshBuilder.from_polyface(entity), entity, ctx, handle, layer)
+            self._builder_mesh(MeshBuilder.from_polyface(entity), entity, handle, layer)
             return
+        color = self._color(entity, layer)
         if dxftype == "POLYLINE" and entity.is_3d_polyline:
-            points3 = np.asarray([tuple(v) for v in entity.points()], dtype=float)
+            points3 = np.asarray([tuple(v) for v in entity.points()], dtype=float).reshape(-1, 3)
             if len(points3) and np.ptp(points3[:, 2]) > 0:
                 self._skip(handle, dxftype, layer, "3D polyline is not planar in XY")
                 return
-            self._add_ring_or_piece(points3, bool(entity.is_closed), entity, ctx, handle, layer)
+            self._add(points3, bool(entity.is_closed), dxftype, handle, layer, color)
             return
         if not self._planar_in_xy(entity, handle, layer):
             return
@@ -391,16 +420,15 @@ class EntityCollector:
             # Hot path: straight LWPOLYLINE in the default OCS, no per-vertex objects.
             xy = np.asarray(entity.get_points("xy"), dtype=float).reshape(-1, 2)
             points3 = np.column_stack([xy, np.full(len(xy), float(entity.dxf.elevation))])
-        else:
-            path = dxf_path.make_path(entity)
-            if len(path) == 0:
-                self._skip(handle, dxftype, layer, "polyline without segments")
-                return
-            self._defer(path, closed, entity, ctx, handle, layer, thickness)
+            self._add(points3, closed, dxftype, handle, layer, color, thickness)
             return
-        self._add_ring_or_piece(points3, closed, entity, ctx, handle, layer, thickness)
+        path = dxf_path.make_path(entity)
+        if len(path) == 0:
+            self._skip(handle, dxftype, layer, "polyline without segments")
+            return
+        self._defer(path, closed, entity, handle, layer, thickness)
 
-    def _curve(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+    def _curve(self, entity: Any, handle: str, layer: str) -> None:
         dxftype = entity.dxftype()
         if dxftype != "SPLINE" and not self._planar_in_xy(entity, handle, layer):
             return
@@ -427,23 +455,23 @@ class EntityCollector:
         if dxftype == "SPLINE":
             closed = closed or path.start.isclose(path.end)
         thickness = float(entity.dxf.get("thickness", 0.0)) if dxftype in ("CIRCLE", "ARC") else 0.0
-        self._defer(path, closed, entity, ctx, handle, layer, thickness, z_planar_check=dxftype == "SPLINE")
+        self._defer(path, closed, entity, handle, layer, thickness, z_planar_check=dxftype == "SPLINE")
 
-    def _hatch(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+    def _hatch(self, entity: Any, handle: str, layer: str) -> None:
         if not self._planar_in_xy(entity, handle, layer):
             return
-        group = self.out.hatch_count
-        self.out.hatch_count += 1
         paths = [path for path in dxf_path.from_hatch(entity) if len(path) > 0]
         if not paths:
             self._skip(handle, entity.dxftype(), layer, "hatch without a usable boundary path")
             return
+        group = self.out.hatch_count
+        self.out.hatch_count += 1
         for path in paths:
-            self._defer(path, True, entity, ctx, handle, layer, hatch_group=group)
-        # _defer counted each path as a use; a hatch is one entity.
+            self._defer(path, True, entity, handle, layer, hatch_group=group)
+        # _defer counted each boundary path as a use; a hatch is one entity.
         self.out.used[entity.dxftype()] -= len(paths) - 1
 
-    def _solid(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+    def _solid(self, entity: Any, handle: str, layer: str) -> None:
         if not self._planar_in_xy(entity, handle, layer):
             return
         ocs = entity.ocs()
@@ -453,43 +481,147 @@ class EntityCollector:
         _, keep = np.unique(np.round(wcs[:, :2], 12), axis=0, return_index=True)
         wcs = wcs[np.sort(keep)]
         thickness = float(entity.dxf.get("thickness", 0.0))
-        self._add_ring_or_piece(wcs, True, entity, ctx, handle, layer, thickness)
+        self._add(wcs, True, entity.dxftype(), handle, layer, self._color(entity, layer), thickness)
 
-    def _face(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+    def _face(self, entity: Any, handle: str, layer: str) -> None:
         vertices = [tuple(entity.dxf.get(f"vtx{i}", entity.dxf.vtx2)) for i in range(4)]
         faces = [[0, 1, 2], [0, 2, 3]] if vertices[3] != vertices[2] else [[0, 1, 2]]
-        self._pass_mesh(np.asarray(vertices, float), np.asarray(faces, np.int64), entity, ctx, handle, layer)
+        self._pass_mesh(np.asarray(vertices, float), np.asarray(faces, np.int64), entity, handle, layer)
 
-    def _mesh(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
-        self._builder_mesh(MeshBuilder.from_mesh(entity), entity, ctx, handle, layer)
+    def _mesh(self, entity: Any, handle: str, layer: str) -> None:
+        self._builder_mesh(MeshBuilder.from_mesh(entity), entity, handle, layer)
 
-    def _builder_mesh(self, builder: MeshBuilder, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
+    def _builder_mesh(self, builder: MeshBuilder, entity: Any, handle: str, layer: str) -> None:
         vertices = np.asarray([tuple(v) for v in builder.vertices], dtype=float).reshape(-1, 3)
         triangles = [tri for face in builder.faces for tri in _fan(face)]
-        if len(vertices) == 0 or not triangles:
-            self._skip(handle, entity.dxftype(), layer, "mesh without faces")
+        if len(vertices) == 0 or not triangles or not np.isfinite(vertices).all():
+            self._skip(handle, entity.dxftype(), layer, "mesh without faces or with non-finite vertices")
             return
-        self._pass_mesh(vertices, np.asarray(triangles, np.int64), entity, ctx, handle, layer)
+        self._pass_mesh(vertices, np.asarray(triangles, np.int64), entity, handle, layer)
 
-    def _pass_mesh(
-        self, vertices: np.ndarray, faces: np.ndarray, entity: Any, ctx: _Context, handle: str, layer: str
-    ) -> None:
-        color = self._color(entity, ctx, layer)
+    def _pass_mesh(self, vertices: np.ndarray, faces: np.ndarray, entity: Any, handle: str, layer: str) -> None:
+        color = self._color(entity, layer)
         self.out.meshes.append(PassMesh(vertices, faces, layer, color, handle, entity.dxftype()))
         self._used(entity.dxftype(), layer, color)
 
-    def _insert(self, entity: Any, ctx: _Context, handle: str, layer: str) -> None:
-        if ctx.depth >= _MAX_BLOCK_DEPTH:
+    # --- blocks -------------------------------------------------------------------------------
+    def _template(self, name: str, doc: Any, handle: str, layer: str) -> Collected | None:
+        if name in self.templates:
+            template = self.templates[name]
+            if template is None:
+                self._skip(handle, "INSERT", layer, f"block {name!r} references itself")
+            return template
+        if len(self.building) >= _MAX_BLOCK_DEPTH:
             self._skip(handle, "INSERT", layer, f"block nesting deeper than {_MAX_BLOCK_DEPTH} levels")
+            return None
+        block = doc.blocks.get(name) if doc is not None else None
+        if block is None:
+            self._skip(handle, "INSERT", layer, f"block {name!r} is not defined")
+            return None
+        self.templates[name] = None
+        sub = EntityCollector(
+            self.layer_rgb,
+            self.flatten_relative,
+            in_block=True,
+            templates=self.templates,
+            building=(*self.building, name),
+        )
+        template = sub.collect(block)
+        self.templates[name] = template
+        return template
+
+    def _insert(self, entity: Any, handle: str, layer: str) -> None:
+        template = self._template(str(entity.dxf.name), entity.doc, handle, layer)
+        if template is None:
             return
-        self.out.block_references += 1
-        color = self._color(entity, ctx, layer)
-        inner = _Context(layer, color, handle, ctx.depth + 1)
-        inserts = entity.multi_insert() if entity.mcount > 1 else (entity,)
+        color = self._color(entity, layer)
+        inserts = list(entity.multi_insert()) if entity.mcount > 1 else [entity]
         for insert in inserts:
-            for child in insert.virtual_entities():
-                self._visit(child, inner)
+            matrix = np.asarray(list(insert.matrix44()), dtype=float).reshape(4, 4)
+            self._place(template, matrix, layer, color, handle)
         self.out.used["INSERT"] += 1
+
+    def _place(self, template: Collected, matrix: np.ndarray, layer: str, color: RGB | None, handle: str) -> None:
+        """Add a block template transformed by ``matrix`` (row-vector convention, as ezdxf)."""
+        out = self.out
+        out.block_references += 1 + template.block_references
+        out.seen.update(template.seen)
+        out.used.update(template.used)
+        for (dxftype, reason), count in template.skip_counts.items():
+            out.skip_counts[(dxftype, reason)] += count
+        for skip in template.skipped:
+            if len(out.skipped) < _MAX_SKIP_RECORDS:
+                out.skipped.append(
+                    Skip(
+                        handle,
+                        skip.dxftype,
+                        layer if skip.layer == BYBLOCK_LAYER else skip.layer,
+                        f"in block: {skip.reason}",
+                    )
+                )
+        linear, shift = matrix[:3, :3], matrix[3, :3]
+        z_scale = float(np.linalg.norm(linear[2]))
+        in_plane = (
+            abs(abs(linear[2, 2]) - z_scale) <= 1e-9 * max(z_scale, 1.0)
+            and abs(linear[0, 2]) <= 1e-12 * max(1.0, float(np.abs(linear).max()))
+            and abs(linear[1, 2]) <= 1e-12 * max(1.0, float(np.abs(linear).max()))
+        )
+
+        def place(points: np.ndarray, z: float | np.ndarray) -> np.ndarray:
+            xyz = np.column_stack([points, np.broadcast_to(z, (len(points),))]) if points.shape[1] == 2 else points
+            return np.asarray(xyz @ linear + shift)
+
+        def own_layer(name: str) -> str:
+            return layer if name == BYBLOCK_LAYER else name
+
+        def own_color(value: RGB | None, item_layer: str) -> RGB | None:
+            if value == BYBLOCK_COLOR:
+                return color
+            if value is None and item_layer == BYBLOCK_LAYER:
+                return self.layer_rgb.get(layer)
+            return value
+
+        if not in_plane and (template.contours or template.pieces or template.line_layers()):
+            self._skip(handle, "INSERT", layer, "block reference tilted out of the XY plane: 2D content skipped")
+        else:
+            hatch_offset = out.hatch_count
+            out.hatch_count += template.hatch_count
+            for contour in template.contours:
+                moved = place(contour.points, contour.z)
+                out.contours.append(
+                    Contour(
+                        moved[:, :2],
+                        float(moved[0, 2]),
+                        contour.thickness * z_scale,
+                        own_layer(contour.layer),
+                        own_color(contour.color, contour.layer),
+                        handle,
+                        contour.dxftype,
+                        contour.hatch_group + hatch_offset if contour.hatch_group >= 0 else -1,
+                    )
+                )
+            for piece in template.pieces:
+                moved = place(piece.points, piece.z)
+                out.pieces.append(Piece(moved[:, :2], float(moved[0, 2]), own_layer(piece.layer), handle))
+            for item_layer in template.line_layers():
+                rows = template.line_array(item_layer)
+                starts = place(rows[:, 0:2], rows[:, 4])
+                ends = place(rows[:, 2:4], rows[:, 4])
+                placed = np.column_stack([starts[:, :2], ends[:, :2], starts[:, 2]])
+                out.line_arrays.setdefault(own_layer(item_layer), []).append(placed)
+        for mesh in template.meshes:
+            out.meshes.append(
+                PassMesh(
+                    place(mesh.vertices, 0.0),
+                    mesh.faces,
+                    own_layer(mesh.layer),
+                    own_color(mesh.color, mesh.layer),
+                    handle,
+                    mesh.dxftype,
+                )
+            )
+        for item_layer, counts in template.layer_colors.items():
+            out.layer_colors.setdefault(own_layer(item_layer), Counter()).update(counts)
 
 
 def _fan(face: Any) -> list[tuple[int, int, int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,13 +17,13 @@ from cad3d_kit.conversion import ConversionResult, ConversionWarning, ProgressCa
 
 from .chaining import polygonize_pieces
 from .dwg import dwg_to_dxf
-from .entities import ANNOTATION_TYPES, Collected, EntityCollector
+from .entities import ANNOTATION_TYPES, Collected, EntityCollector, Piece
 from .errors import NOTHING_TO_EXTRUDE, ConversionError, unreadable
 from .export import LayerMesh, export
 from .extrusion import MeshArrays, extrude_polygon, is_watertight, signed_volume
 from .options import DwgConfig, DxfOptions
 from .reading import LoadedDocument, detect_format, layer_display_name, load_document, select_layout
-from .regions import Region, even_odd, nest_by_containment, polygons_of, ring_polygons
+from .regions import Region, nest_by_containment, polygons_of, ring_polygons
 from .rules import PRESET_TABLE, Preset, ResolvedLayer, RuleSet, parse_rules, resolve_layer
 from .units import OUTPUT_UNITS, scale_to_output
 
@@ -78,29 +77,6 @@ def _layer_colors(doc: Drawing) -> dict[str, tuple[int, int, int] | None]:
     return colors
 
 
-def _drop_non_finite(collected: Collected) -> None:
-    """Entities with NaN/inf coordinates would poison every tolerance: skip them up front."""
-    from .entities import Skip
-
-    keep = []
-    for contour in collected.contours:
-        if np.isfinite(contour.points).all() and math.isfinite(contour.z):
-            keep.append(contour)
-        else:
-            collected.skipped.append(Skip(contour.handle, contour.dxftype, contour.layer, "non-finite coordinates"))
-    collected.contours = keep
-    collected.pieces = [p for p in collected.pieces if np.isfinite(p.points).all()]
-    for layer, lines in list(collected.lines.items()):
-        array = np.asarray(lines, dtype=float)
-        finite = np.isfinite(array).all(axis=1)
-        if not finite.all():
-            handles = collected.line_handles[layer]
-            for index in np.flatnonzero(~finite):
-                collected.skipped.append(Skip(handles[index], "LINE", layer, "non-finite coordinates"))
-            collected.lines[layer] = [tuple(row) for row in array[finite].tolist()]
-            collected.line_handles[layer] = [h for h, ok in zip(handles, finite, strict=True) if ok]
-
-
 class _Resolver:
     def __init__(self, options: DxfOptions) -> None:
         self.rules = parse_rules(options.rules_json) if options.rules_json else RuleSet()
@@ -148,18 +124,21 @@ def _build_regions(
         first = rings[0]
         polys = [p for ps in ring_polygons([r.points for r in rings], min_area) for p in ps]
         key = _key(resolve(first.layer), first.z, 0.0, scale)
-        for poly in even_odd(polys):
-            groups[key].append(Region(poly, first.layer, first.handle))
-            stats.hatch_regions += 1
+        # A hatch fills its own boundary paths by even-odd (islands are holes) before it meets
+        # the other outlines of its group.
+        filled, _ = nest_by_containment([Region(p, first.layer, first.handle) for p in polys])
+        groups[key].extend(filled)
+        stats.hatch_regions += len(filled)
 
-    loose_layers = {layer for layer, lines in collected.lines.items() if lines}
-    loose_layers |= {p.layer for p in collected.pieces}
-    for layer in sorted(loose_layers):
+    pieces_by_layer: dict[str, list[Piece]] = defaultdict(list)
+    for piece in collected.pieces:
+        pieces_by_layer[piece.layer].append(piece)
+    for layer in sorted(collected.line_layers() | set(pieces_by_layer)):
         resolved = resolve(layer)
         if not resolved.include:
             continue
-        lines = np.asarray(collected.lines.get(layer, []), dtype=float).reshape(-1, 5)
-        pieces = [p for p in collected.pieces if p.layer == layer]
+        lines = collected.line_array(layer)
+        pieces = pieces_by_layer.get(layer, [])
         zs = np.concatenate([lines[:, 4], [p.z for p in pieces]])
         result = polygonize_pieces(lines[:, :4].reshape(-1, 2, 2), [p.points for p in pieces], heal_tol, min_area)
         stats.loose_faces += len(result.faces)
@@ -275,7 +254,6 @@ def run(
     layer_rgb = _layer_colors(doc)
     progress(30.0, "geometry", "exploding blocks and flattening curves")
     collected = EntityCollector(layer_rgb, _FLATTEN_RELATIVE).collect(layout)
-    _drop_non_finite(collected)
     lap("entities_ms")
 
     bounds = collected.bounds
@@ -461,8 +439,8 @@ def _report(
     timings: dict[str, float],
 ) -> dict[str, Any]:
     skipped_by_type: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for skip in collected.skipped:
-        skipped_by_type[skip.dxftype][skip.reason] += 1
+    for (dxftype, reason), count in collected.skip_counts.items():
+        skipped_by_type[dxftype][reason] += count
     layers: dict[str, Any] = {}
     for name in sorted(set(resolve.cache) | set(layer_stats)):
         base_name = name.removesuffix(" floor") if name not in resolve.cache else name
@@ -492,7 +470,7 @@ def _report(
         "units": {"insunits": insunits, "drawing": drawing_unit, "output": options.output_unit, "scale": scale},
         "options": {
             "format": options.format,
-            "height": options.height,
+            "height": options.height or 0.0,
             "preset": options.preset or "",
             "rules": bool(options.rules_json),
         },
@@ -500,7 +478,7 @@ def _report(
             "seen": dict(collected.seen),
             "used": dict(collected.used),
             "skipped": {t: dict(r) for t, r in skipped_by_type.items()},
-            "skipped_total": len(collected.skipped),
+            "skipped_total": sum(collected.skip_counts.values()),
             "block_references": collected.block_references,
         },
         "skipped_entities": [

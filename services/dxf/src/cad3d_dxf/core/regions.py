@@ -45,58 +45,60 @@ def ring_polygons(rings: list[np.ndarray], min_area: float) -> list[list[Polygon
     return result
 
 
-def even_odd(polygons: list[Polygon]) -> list[Polygon]:
-    """Fill rule of a HATCH: the symmetric difference of its boundary rings."""
-    if not polygons:
-        return []
-    acc: BaseGeometry = polygons[0]
-    for poly in polygons[1:]:
-        acc = acc.symmetric_difference(poly)
-    return polygons_of(acc)
-
-
 def nest_by_containment(regions: list[Region]) -> tuple[list[Region], int]:
-    """Apply the even-odd rule over outlines: a region inside an odd number of others is a hole.
+    """Even-odd fill over every ring (outlines and the holes regions already have).
 
-    Returns the filled regions (holes cut out of their immediate parent) and the number of exact
-    duplicates dropped (an outline drawn twice must not turn itself into a hole).
+    A ring inside an odd number of other rings bounds a hole, inside an even number a filled
+    area; each filled ring loses the hole rings directly inside it. So a plate outline with
+    circles inside becomes a plate with holes, and a table drawn inside a room that is a hole of
+    the wall region stays a table. Returns the filled regions and the number of exact duplicate
+    rings dropped (an outline drawn twice must not turn itself into a hole).
     """
-    if len(regions) <= 1:
+    rings: list[Polygon] = []
+    owner: list[int] = []
+    for index, region in enumerate(regions):
+        rings.append(Polygon(region.polygon.exterior))
+        owner.append(index)
+        for interior in region.polygon.interiors:
+            rings.append(Polygon(interior))
+            owner.append(index)
+    if len(rings) <= 1:
         return regions, 0
-    outlines = shapely.polygons([r.polygon.exterior for r in regions])
-    tree = shapely.STRtree(outlines)
-    inner, outer = tree.query(outlines, predicate="within")
+    ring_array = np.asarray(rings, dtype=object)
+    tree = shapely.STRtree(ring_array)
+    inner, outer = tree.query(ring_array, predicate="within")
     off_diagonal = inner != outer
     inner, outer = inner[off_diagonal], outer[off_diagonal]
-    # Mutual containment means equal outlines: keep the first, drop the later copies.
+    # Mutual containment means equal rings: keep the first, drop the later copies.
     pair_keys = set(zip(inner.tolist(), outer.tolist(), strict=True))
     duplicates = {max(i, o) for i, o in pair_keys if (o, i) in pair_keys}
-    keep_pair = np.array(
-        [i not in duplicates and o not in duplicates for i, o in zip(inner, outer, strict=True)], dtype=bool
-    )
-    inner, outer = inner[keep_pair], outer[keep_pair]
-    depth = np.bincount(inner, minlength=len(regions))
-    areas = shapely.area(outlines)
+    if duplicates:
+        keep_pair = np.array(
+            [i not in duplicates and o not in duplicates for i, o in zip(inner, outer, strict=True)], dtype=bool
+        )
+        inner, outer = inner[keep_pair], outer[keep_pair]
+    depth = np.bincount(inner, minlength=len(rings))
+    areas = shapely.area(ring_array)
     # The immediate parent is the smallest container.
-    parent = np.full(len(regions), -1)
-    best = np.full(len(regions), np.inf)
-    for i, o in zip(inner.tolist(), outer.tolist(), strict=True):
-        if areas[o] < best[i]:
-            best[i], parent[i] = areas[o], o
+    parent = np.full(len(rings), -1)
+    if len(inner):
+        order = np.lexsort((areas[outer], inner))  # per inner ring, smallest container first
+        first_inner, first_at = np.unique(inner[order], return_index=True)
+        parent[first_inner] = outer[order][first_at]
     children: dict[int, list[int]] = {}
-    for index in range(len(regions)):
-        if index in duplicates:
-            continue
-        if depth[index] % 2 == 1 and parent[index] >= 0:
+    for index in np.flatnonzero((depth % 2 == 1) & (parent >= 0)).tolist():
+        if index not in duplicates:
             children.setdefault(int(parent[index]), []).append(index)
     filled: list[Region] = []
-    for index, region in enumerate(regions):
-        if index in duplicates or depth[index] % 2 == 1:
+    for index in np.flatnonzero(depth % 2 == 0).tolist():
+        if index in duplicates:
             continue
+        region = regions[owner[index]]
         holes = children.get(index)
+        shell = rings[index]
         if holes:
-            cut = region.polygon.difference(shapely.union_all([regions[h].polygon for h in holes]))
+            cut = shell.difference(shapely.union_all(ring_array[holes]))
             filled.extend(Region(p, region.layer, region.handle) for p in polygons_of(cut))
         else:
-            filled.append(region)
+            filled.append(Region(shell, region.layer, region.handle))
     return filled, len(duplicates)
