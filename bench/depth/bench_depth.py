@@ -167,8 +167,11 @@ async def serve(repository: Path) -> None:
     await asyncio.Event().wait()
 
 
-def markdown(stages: dict[str, dict[str, float]], overhead: dict[str, Timing], runs: int) -> str:
+def markdown(stages: dict[str, dict[str, float]], overhead: dict[str, Timing], runs: int, load: float) -> str:
     lines = [
+        f"Load average (1 min) when the run started: {load:.2f} on {os.cpu_count()} cores; on a shared "
+        "machine the medians move by tens of percent between runs.",
+        "",
         f"Input: generated 4000x3000 (12 MP) JPEG, {runs} runs per case, medians in ms, one CPU core "
         "(process pinned to one core, ONNX Runtime and OpenCV single-threaded). Model: the generated "
         "stand-in (`midas_standin_256`), so *inference* is the stand-in's cost, not MiDaS'. "
@@ -190,8 +193,9 @@ def markdown(stages: dict[str, dict[str, float]], overhead: dict[str, Timing], r
         "against the KServe v2 test server from `tests/depth/kserve_server.py` (Python grpc.aio + ONNX "
         "Runtime CPU, 1 thread) in another process on loopback, pinned to the same core; in-process = "
         "the `onnxruntime` backend on the same model; requests interleaved. The no-op model has the same "
-        "interface and isolates transport + (de)serialisation. A real Triton's C++ front end should add "
-        "less than this Python server does.",
+        "interface and isolates transport + (de)serialisation, so it is the better estimate of the "
+        "overhead; the stand-in row also carries the noise of 15-30 ms of model compute. A real Triton's "
+        "C++ front end should add less than this Python server does.",
         "",
         "| model | in-process median / p90 ms | triton path median / p90 ms | added (median) | target |",
         "|---|---:|---:|---:|---|",
@@ -215,6 +219,7 @@ def main() -> int:
     if args.serve:
         asyncio.run(serve(args.serve))
         return 0
+    load = os.getloadavg()[0]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
     cv2.setNumThreads(1)
@@ -229,7 +234,7 @@ def main() -> int:
         estimator = OnnxRuntimeEstimator(repository / STANDIN_NAME / "1" / "model.onnx", intra_op_threads=1)
         stages = asyncio.run(stage_timings(data, estimator, args.runs))
         overhead = asyncio.run(triton_overhead(repository, max(args.runs * 20, 100)))
-    body = markdown(stages, overhead, args.runs)
+    body = markdown(stages, overhead, args.runs, load)
     print(body)
     if not args.no_write:
         report = _load("bench_report", REPO / "bench" / "report.py")
