@@ -29,7 +29,7 @@ $(BIN)/python: $(UV) uv.lock pyproject.toml kit/pyproject.toml cli/pyproject.tom
 install: $(BIN)/python ## Install the workspace (all services, CLI, dev tools) from the lock file
 
 node_modules/.bin/buf: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install-node: node_modules/.bin/buf ## Install the node tools (buf)

@@ -205,3 +205,20 @@ class ConversionRpc:
         finally:
             if not task.done():
                 task.cancel()
+
+
+def conversion_servicer_class(base: type, rpc_attribute: str, messages: Any) -> type:
+    """A servicer class for ``base`` (a generated *Servicer) whose Convert and ConvertStream run the
+    ConversionRpc stored on the instance as ``rpc_attribute``; ``messages`` is the *_pb2 module."""
+
+    async def convert(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        return await getattr(self, rpc_attribute).unary(request, context, messages.ConvertResponse)
+
+    async def convert_stream(
+        self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        rpc: ConversionRpc = getattr(self, rpc_attribute)
+        async for event in rpc.stream(request, context, messages.ConvertStreamResponse, messages.ConvertResponse):
+            yield event
+
+    return type(f"{base.__name__}Impl", (base,), {"Convert": convert, "ConvertStream": convert_stream})

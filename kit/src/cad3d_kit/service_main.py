@@ -6,12 +6,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import grpc
 
 from cad3d_kit.grpc_server import GrpcServer, ReadinessCheck, ServiceRegistration, always_ready
+from cad3d_kit.isolation import IsolatedRunner, runner_ready
 from cad3d_kit.logs import setup_logging
 from cad3d_kit.metrics import start_metrics_server
 from cad3d_kit.settings import ServiceSettings, load_settings
+from cad3d_kit.storage import ArtifactStore, store_from_settings
 from cad3d_kit.tracing import setup_tracing, shutdown_tracing
 
 log = logging.getLogger("cad3d.main")
@@ -54,3 +58,33 @@ def run_service(settings_cls: type[SettingsT], build: Builder[SettingsT]) -> Non
         asyncio.run(serve(settings, build))
     finally:
         shutdown_tracing()
+
+
+def isolated_service_parts(
+    settings: ServiceSettings,
+    full_name: str,
+    add_to_server: Callable[[Any, grpc.aio.Server], None],
+    make_servicer: Callable[[IsolatedRunner, ArtifactStore], Any],
+    core_module: str,
+) -> ServiceParts:
+    """Parts of a service whose core runs in isolated worker processes (dxf, pdf).
+
+    Ready means: the artifact store answers and a warm worker has imported the core.
+    """
+    runner = IsolatedRunner(
+        workers=settings.max_concurrent_conversions,
+        timeout_seconds=settings.conversion_timeout_seconds,
+        memory_mb=settings.conversion_memory_mb,
+        preload=[core_module],
+    )
+    store = store_from_settings(settings)
+    servicer = make_servicer(runner, store)
+
+    async def ready() -> bool:
+        await asyncio.to_thread(store.check)
+        return await runner_ready(runner)
+
+    async def close() -> None:
+        await asyncio.to_thread(runner.close)
+
+    return ServiceParts([ServiceRegistration(full_name, lambda server: add_to_server(servicer, server))], ready, close)
