@@ -34,3 +34,11 @@ def nats_url(servers_dir: Path) -> Iterator[str]:
 def s3(servers_dir: Path) -> Iterator[S3Server]:
     with s3_server(servers_dir) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def standin_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stand-in depth model (MiDaS small's interface), generated for this session."""
+    from cad3d_depth.models import write_standin
+
+    return write_standin(tmp_path_factory.mktemp("models"))

@@ -15,7 +15,7 @@ import trimesh
 from minio import Minio
 
 from tests.support.fixtures import plate_with_hole
-from tests.support.servers import S3Server, start_gateway, start_service, storage_env
+from tests.support.servers import Process, S3Server, start_gateway, start_service, storage_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 BUCKET = "cad3d-e2e"
@@ -30,18 +30,23 @@ def minio_client(s3: S3Server) -> Minio:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, minio_client: Minio) -> Iterator[str]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, minio_client: Minio, standin_model: Path
+) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("e2e")
     storage = storage_env(s3, None, BUCKET)
-    dxf, dxf_address = start_service("dxf", workdir, storage)
+    started: list[Process] = []
     try:
-        gateway, url = start_gateway(workdir, storage, nats_url, {"dxf": dxf_address})
-        try:
-            yield url
-        finally:
-            gateway.stop()
+        addresses = {}
+        for name, extra in (("dxf", {}), ("pdf", {}), ("depth", {"CAD3D_DEPTH_MODEL_PATH": str(standin_model)})):
+            process, addresses[name] = start_service(name, workdir, storage, extra)
+            started.append(process)
+        gateway, url = start_gateway(workdir, storage, nats_url, addresses)
+        started.append(gateway)
+        yield url
     finally:
-        dxf.stop()
+        for process in reversed(started):
+            process.stop()
 
 
 def test_dxf_upload_converts_through_every_hop(stack: str, minio_client: Minio, nats_url: str) -> None:
@@ -109,7 +114,7 @@ def test_unreadable_drawing_fails_the_job_with_a_code(stack: str) -> None:
 def test_readiness_reports_every_dependency(stack: str) -> None:
     body = httpx.get(f"{stack}/readyz").json()
     assert body["status"] == "ready"
-    assert body["checks"] == {"nats": "ok", "storage": "ok", "dxf": "ok"}
+    assert body["checks"] == {"nats": "ok", "storage": "ok", "dxf": "ok", "pdf": "ok", "depth": "ok"}
 
 
 def test_metrics_and_openapi_are_served(stack: str) -> None:
@@ -138,3 +143,47 @@ def test_cli_server_mode_goes_through_the_gateway(stack: str, tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     mesh = trimesh.load(output, file_type="stl")
     assert mesh.volume == pytest.approx((60 * 40 - 10 * 10) * 5, rel=1e-6)
+
+
+def test_photo_becomes_a_relief_through_the_depth_service(stack: str) -> None:
+    from PIL import Image
+
+    photo = io.BytesIO()
+    gradient = Image.linear_gradient("L").resize((320, 240)).convert("RGB")
+    gradient.save(photo, format="JPEG")
+    response = httpx.post(
+        f"{stack}/v1/conversions",
+        files={"file": ("room.jpg", photo.getvalue())},
+        data={"options": '{"format": "glb", "target_triangles": 2000}'},
+        headers={"Prefer": "wait=60"},
+        timeout=90,
+    )
+    job = response.json()
+    assert job["status"] == "succeeded", job
+    assert job["kind"] == "image"
+    relief = next(a for a in job["artifacts"] if a["name"].endswith(".glb"))
+    data = httpx.get(relief["href"], follow_redirects=True, timeout=30).content
+    mesh = trimesh.load(io.BytesIO(data), file_type="glb", force="mesh")
+    assert 1000 <= len(mesh.faces) <= 4000
+
+
+def test_pdf_chains_to_3d_through_pdf_and_dxf_services(stack: str) -> None:
+    import pymupdf as fitz
+
+    doc = fitz.open()
+    page = doc.new_page(width=300, height=200)
+    page.draw_rect(fitz.Rect(50, 50, 250, 150), color=(0, 0, 0), width=1)
+    page.insert_text((60, 40), "PLATE A", fontsize=12)
+    pdf = doc.tobytes()
+    response = httpx.post(
+        f"{stack}/v1/conversions",
+        files={"file": ("plate.pdf", pdf)},
+        data={"options": '{"format": "stl", "height": 3}'},
+        headers={"Prefer": "wait=60"},
+        timeout=90,
+    )
+    job = response.json()
+    assert job["status"] == "succeeded", job
+    names = {a["name"] for a in job["artifacts"]}
+    assert any(n.endswith(".dxf") for n in names) and "model.stl" in names
+    assert set(job["report"]) == {"pdf", "dxf"}
