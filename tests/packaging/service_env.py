@@ -43,6 +43,12 @@ def install_service(uv: str, service: str, target: Path) -> subprocess.Completed
         "--no-editable",
         "--package",
         f"cad3d-{service}",
+        # uv keys its cache of a local package on pyproject.toml only: force fresh wheels of the
+        # workspace members so new or changed source files are always in.
+        "--reinstall-package",
+        "cad3d-kit",
+        "--reinstall-package",
+        f"cad3d-{service}",
         "--python",
         sys.executable,
         "--link-mode",

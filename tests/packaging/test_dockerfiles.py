@@ -72,6 +72,20 @@ def test_runtime_contract(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_builder_installs_only_this_member_from_the_lock_with_fresh_wheels(service: str) -> None:
+    _, stages = parse_dockerfile(REPO_ROOT / "services" / service / "Dockerfile")
+    builder = next(stage for stage in stages if stage.name == "builder")
+    syncs = [run for run in builder.all("RUN") if "uv sync" in run]
+    assert syncs, "the builder installs with uv sync"
+    for sync in syncs:
+        assert "--frozen" in sync and "--no-dev" in sync and f"--package cad3d-{service}" in sync
+    final = syncs[-1]
+    assert "--no-editable" in final
+    # uv caches local packages by pyproject.toml: stale code would ship without these.
+    assert "--reinstall-package cad3d-kit" in final and f"--reinstall-package cad3d-{service}" in final
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_entrypoint_is_a_declared_console_script(service: str) -> None:
     manifest = tomllib.loads((REPO_ROOT / "services" / service / "pyproject.toml").read_text())
     assert f"cad3d-{service}" in manifest["project"]["scripts"]
