@@ -26,7 +26,6 @@ class ComponentSettings(BaseSettings):
     otlp_endpoint: str = Field(
         "", description="OTLP/gRPC endpoint for traces, e.g. http://otel-collector:4317; empty disables export."
     )
-    metrics_port: int = Field(0, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint; 0 = none.")
 
     storage_backend: Literal["local", "s3"] = Field("local", description="Artifact store: local directory or S3.")
     storage_dir: Path = Field(Path("var/artifacts"), description="Root folder of the local artifact store.")
@@ -47,6 +46,7 @@ class ComponentSettings(BaseSettings):
 class ServiceSettings(ComponentSettings):
     """Settings of a gRPC conversion service."""
 
+    metrics_port: int = Field(0, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint; 0 = none.")
     grpc_host: str = Field("0.0.0.0", description="Interface the gRPC server binds to.")  # noqa: S104
     grpc_port: int = Field(50051, ge=0, le=65535, description="gRPC port; 0 picks a free port.")
     max_message_bytes: int = Field(
