@@ -6,7 +6,9 @@ Every hop is checked on its own, so the test fails when any one of them is broke
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,7 @@ import pytest
 import trimesh
 from minio import Minio
 
+from cad3d_gateway.auth import hash_key
 from tests.support.fixtures import plate_with_hole
 from tests.support.servers import Process, S3Server, start_gateway, start_service, storage_env
 
@@ -30,10 +33,10 @@ def minio_client(s3: S3Server) -> Minio:
 
 
 @pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, minio_client: Minio, standin_model: Path
-) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("e2e")
+def services(
+    tmp_path_factory: pytest.TempPathFactory, s3: S3Server, minio_client: Minio, standin_model: Path
+) -> Iterator[dict[str, str]]:
+    workdir = tmp_path_factory.mktemp("e2e-services")
     storage = storage_env(s3, None, BUCKET)
     started: list[Process] = []
     try:
@@ -41,12 +44,50 @@ def stack(
         for name, extra in (("dxf", {}), ("pdf", {}), ("depth", {"CAD3D_DEPTH_MODEL_PATH": str(standin_model)})):
             process, addresses[name] = start_service(name, workdir, storage, extra)
             started.append(process)
-        gateway, url = start_gateway(workdir, storage, nats_url, addresses)
-        started.append(gateway)
-        yield url
+        yield addresses
     finally:
         for process in reversed(started):
             process.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, services: dict[str, str]
+) -> Iterator[str]:
+    gateway, url = start_gateway(tmp_path_factory.mktemp("e2e"), storage_env(s3, None, BUCKET), nats_url, services)
+    yield url
+    gateway.stop()
+
+
+@dataclass(frozen=True)
+class SecuredGateway:
+    url: str
+    keys: dict[str, str]  # name -> plain key
+
+
+@pytest.fixture(scope="module")
+def secured(
+    tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, services: dict[str, str]
+) -> Iterator[SecuredGateway]:
+    """A second gateway with API keys for two tenants and a small upload limit."""
+    workdir = tmp_path_factory.mktemp("e2e-secured")
+    keys = {"alice": "key-alice-rw", "reader": "key-alice-ro", "bob": "key-bob-rw"}
+    entries = [
+        {"id": "alice", "tenant": "alice", "sha256": hash_key(keys["alice"]), "scopes": ["read", "write"]},
+        {"id": "reader", "tenant": "alice", "sha256": hash_key(keys["reader"]), "scopes": ["read"]},
+        {"id": "bob", "tenant": "bob", "sha256": hash_key(keys["bob"]), "scopes": ["read", "write"]},
+    ]
+    keyfile = workdir / "keys.json"
+    keyfile.write_text(json.dumps({"keys": entries}))
+    gateway, url = start_gateway(
+        workdir,
+        storage_env(s3, None, BUCKET),
+        nats_url,
+        services,
+        {"CAD3D_GATEWAY_API_KEYS_FILE": str(keyfile), "CAD3D_GATEWAY_MAX_UPLOAD_BYTES": str(1 << 20)},
+    )
+    yield SecuredGateway(url, keys)
+    gateway.stop()
 
 
 def test_dxf_upload_converts_through_every_hop(stack: str, minio_client: Minio, nats_url: str) -> None:
@@ -187,3 +228,45 @@ def test_pdf_chains_to_3d_through_pdf_and_dxf_services(stack: str) -> None:
     names = {a["name"] for a in job["artifacts"]}
     assert any(n.endswith(".dxf") for n in names) and "model.stl" in names
     assert set(job["report"]) == {"pdf", "dxf"}
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_api_keys_scopes_and_tenants(secured: SecuredGateway) -> None:
+    url, keys = secured.url, secured.keys
+    drawing = {"file": ("p.dxf", plate_with_hole())}
+    missing = httpx.post(f"{url}/v1/conversions", files=drawing)
+    assert missing.status_code == 401 and missing.json()["code"] == "unauthenticated"
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    wrong = httpx.post(f"{url}/v1/conversions", files=drawing, headers=auth("nope"))
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_api_key"
+    read_only = httpx.post(f"{url}/v1/conversions", files=drawing, headers=auth(keys["reader"]))
+    assert read_only.status_code == 403 and read_only.json()["code"] == "insufficient_scope"
+
+    created = httpx.post(
+        f"{url}/v1/conversions", files=drawing, headers={**auth(keys["alice"]), "Prefer": "wait=30"}, timeout=60
+    )
+    assert created.status_code == 200, created.text
+    job = created.json()
+    assert httpx.get(job["links"]["self"], headers=auth(keys["reader"])).status_code == 200
+    # Another tenant's job does not exist for bob, and neither do its artifacts.
+    for link in (job["links"]["self"], job["artifacts"][0]["href"]):
+        other = httpx.get(link, headers=auth(keys["bob"]))
+        assert other.status_code == 404 and other.json()["code"] == "job_not_found"
+
+
+def test_oversize_upload_is_refused_while_streaming(secured: SecuredGateway) -> None:
+    big = b"0\nSECTION\n" + b"9" * (2 << 20)
+    response = httpx.post(
+        f"{secured.url}/v1/conversions", files={"file": ("big.dxf", big)}, headers=auth(secured.keys["alice"])
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_unknown_job_and_artifact(stack: str) -> None:
+    assert httpx.get(f"{stack}/v1/conversions/{'0' * 32}").json()["code"] == "job_not_found"
+    assert httpx.get(f"{stack}/v1/conversions/..%2F..%2Fetc").status_code == 404
