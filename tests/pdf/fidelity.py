@@ -207,7 +207,7 @@ def output_texts(doc: Drawing) -> list[str]:
         if isinstance(entity, Text):
             strings.append(entity.dxf.text)
         elif isinstance(entity, MText):
-            strings.extend(entity.plain_text().split("\n"))
+            strings.extend(str(entity.plain_text(split=False)).split("\n"))
     return [" ".join(s.split()) for s in strings if s.strip()]
 
 
