@@ -48,9 +48,11 @@ KNOWN_OVER_TARGET = {
 _environments: dict[str, Path] = {}
 
 
+SERVICE_PARAMS = [pytest.param(s, marks=pytest.mark.xdist_group(f"packaging-{s}"), id=s) for s in SERVICES]
+
+
 def per_service(test: object) -> object:
-    marks = [pytest.mark.slow, pytest.mark.parametrize("service", SERVICES)]
-    for mark in marks:
+    for mark in (pytest.mark.slow, pytest.mark.parametrize("service", SERVICE_PARAMS)):
         test = mark(test)
     return test
 
