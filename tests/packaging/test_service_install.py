@@ -2,7 +2,8 @@
 reports SERVING: the contract its container image relies on. Reports the installed size.
 
 Size targets (issue 7): gateway, dxf, pdf at most 300 MB; depth (CPU) at most 500 MB. The size is
-that of the virtual environment; the python:3.11-slim base image adds its own ~125 MB.
+that of the virtual environment without compiled bytecode (the image compiles it at build time,
+which adds roughly a tenth); the python:3.11-slim base image adds its own ~125 MB.
 """
 
 from __future__ import annotations
