@@ -18,10 +18,10 @@ NAMESPACE = "cad3d"
 
 # Each value set is a list of values files merged in order, like `helm -f a -f b`.
 VALUE_SETS: dict[str, list[Path]] = {
-    "defaults": [],
+    "defaults": [VALUES_DIR / "defaults.yaml"],
     "dev": [K8S_DIR / "values-dev.yaml"],
     "cpu-only": [K8S_DIR / "values-dev.yaml", K8S_DIR / "values-cpu-only.yaml"],
-    "gpu": [K8S_DIR / "values-gpu.yaml"],
+    "gpu": [VALUES_DIR / "defaults.yaml", K8S_DIR / "values-gpu.yaml"],
     "ha": [VALUES_DIR / "ha.yaml"],
     "minimal": [VALUES_DIR / "minimal.yaml"],
 }

@@ -95,8 +95,17 @@ def render_error(values: dict[str, Any]) -> str:
     return str(caught.value)
 
 
+MINIO_CREDENTIALS = {"minio": {"rootUser": "cad3d", "rootPassword": "secret"}}
+
+
+def test_bundled_minio_without_credentials_is_refused() -> None:
+    assert "new random credentials on every upgrade" in render_error({})
+    rendered = helm.Chart.load(CHART_DIR).render(MINIO_CREDENTIALS, name="rel", namespace="cad3d")
+    assert any(name.endswith("deployment.yaml") for name in rendered)
+
+
 def test_triton_backend_without_triton_is_refused() -> None:
-    message = render_error({"components": {"triton": {"enabled": False}}})
+    message = render_error({**MINIO_CREDENTIALS, "components": {"triton": {"enabled": False}}})
     assert "backend=triton needs components.triton.enabled" in message
 
 
@@ -107,25 +116,29 @@ def test_latest_tag_is_refused_by_schema_and_template(tmp_path: Path) -> None:
     shutil.copytree(CHART_DIR, unchecked)
     (unchecked / "values.schema.json").unlink()
     with pytest.raises(helm.HelmError) as caught:
-        helm.Chart.load(unchecked).render({"image": {"tag": "latest"}}, name="rel", namespace="cad3d")
+        helm.Chart.load(unchecked).render(
+            {**MINIO_CREDENTIALS, "image": {"tag": "latest"}}, name="rel", namespace="cad3d"
+        )
     assert 'the tag "latest" is not allowed' in str(caught.value)
 
 
 def test_external_endpoints_are_required_without_bundled_dependencies() -> None:
-    assert "externalNats.url" in render_error({"nats": {"enabled": False}})
+    assert "externalNats.url" in render_error({**MINIO_CREDENTIALS, "nats": {"enabled": False}})
     assert "objectStorage.endpoint" in render_error({"minio": {"enabled": False}})
 
 
 def test_chart_managed_s3_secret_needs_credentials() -> None:
-    message = render_error({"objectStorage": {"endpoint": "s3.example.com:443"}})
+    message = render_error({**MINIO_CREDENTIALS, "objectStorage": {"endpoint": "s3.example.com:443"}})
     assert "accessKey and secretKey" in message
 
 
 def test_keda_and_cpu_hpa_on_the_dispatchers_are_exclusive() -> None:
-    message = render_error({"components": {"dispatcher": {"enabled": True, "keda": {"enabled": True}}}})
+    message = render_error(
+        {**MINIO_CREDENTIALS, "components": {"dispatcher": {"enabled": True, "keda": {"enabled": True}}}}
+    )
     assert "keda.enabled replaces the CPU HPA" in message
 
 
 def test_dispatchers_need_the_gateway() -> None:
-    values = {"components": {"gateway": {"enabled": False}, "dispatcher": {"enabled": True}}}
+    values = {**MINIO_CREDENTIALS, "components": {"gateway": {"enabled": False}, "dispatcher": {"enabled": True}}}
     assert "components.dispatcher needs components.gateway" in render_error(values)

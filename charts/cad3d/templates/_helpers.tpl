@@ -186,6 +186,9 @@ app.kubernetes.io/part-of: cad3d
 {{- if and $c.dispatcher.enabled (not $c.gateway.enabled) -}}
 {{- fail "components.dispatcher needs components.gateway (the gateway creates the job streams)" -}}
 {{- end -}}
+{{- if and .Values.minio.enabled (not .Values.minio.existingSecret) (not (and .Values.minio.rootUser .Values.minio.rootPassword)) -}}
+{{- fail "minio: set minio.rootUser and minio.rootPassword, or minio.existingSecret (left empty, the MinIO chart generates new random credentials on every upgrade)" -}}
+{{- end -}}
 {{- if include "cad3d.ownsS3Secret" . -}}
 {{- if not (and .Values.objectStorage.accessKey .Values.objectStorage.secretKey) -}}
 {{- fail "objectStorage: set existingSecret, or accessKey and secretKey, or use the bundled MinIO" -}}
@@ -297,6 +300,7 @@ app.kubernetes.io/part-of: cad3d
         matchLabels:
           app.kubernetes.io/name: nats
           app.kubernetes.io/instance: {{ .Release.Name }}
+          app.kubernetes.io/component: nats
   {{- else if .Values.networkPolicy.externalNatsPeers }}
   to:
     {{- toYaml .Values.networkPolicy.externalNatsPeers | nindent 4 }}
