@@ -19,6 +19,7 @@ from cad3d_kit.conversion import (
 )
 from cad3d_pdf.core.detect import detect_input
 from cad3d_pdf.core.document import open_pdf
+from cad3d_pdf.core.dxf_fast import RawEntities
 from cad3d_pdf.core.dxf_writer import LayoutWriter, document_bytes, new_document
 from cad3d_pdf.core.options import PdfLimits, PdfOptions
 from cad3d_pdf.core.page_ranges import parse_page_ranges
@@ -52,17 +53,19 @@ class _Assembler:
             doc = self.shared_doc
             layout = doc.layouts.new(f"Page {page.number}")
             layout.page_setup(size=(page.drawing.width, page.drawing.height), margins=(0, 0, 0, 0))
+            raw = None
         else:
             doc = new_document(self.options.unit)
             layout = doc.modelspace()
-        writer = LayoutWriter(doc, layout)
+            raw = RawEntities(doc, layout.block_record_handle)
+        writer = LayoutWriter(doc, layout, raw)
         counts = writer.write(page.drawing)
         if underlay_name and page.underlay_png is not None:
             writer.add_underlay(underlay_name, page.underlay_size, page.drawing.width, page.drawing.height)
             self.artifacts.append(OutputArtifact(underlay_name, PNG_MEDIA_TYPE, page.underlay_png))
         dxf_name = "drawing.dxf" if self.single_document else _page_file(page.number, "dxf")
         if self.shared_doc is None:
-            self.artifacts.append(OutputArtifact(dxf_name, DXF_MEDIA_TYPE, document_bytes(doc)))
+            self.artifacts.append(OutputArtifact(dxf_name, DXF_MEDIA_TYPE, document_bytes(doc, raw)))
         return {
             "artifact": dxf_name,
             "entities": dict(sorted(counts.items())),

@@ -14,6 +14,7 @@ from ezdxf.layouts import BaseLayout
 from ezdxf.lldxf.const import VALID_DXF_LINEWEIGHTS
 
 from cad3d_pdf.core import layers
+from cad3d_pdf.core.dxf_fast import RawEntities, common_tags
 from cad3d_pdf.core.model import RGB, PageDrawing, Stroke
 from cad3d_pdf.core.options import UNIT_TO_INSUNITS
 
@@ -30,10 +31,13 @@ def new_document(unit: str) -> Drawing:
     return doc
 
 
-def document_bytes(doc: Drawing) -> bytes:
+def document_bytes(doc: Drawing, raw: RawEntities | None = None) -> bytes:
     stream = io.StringIO()
     doc.write(stream)
-    return stream.getvalue().encode("utf-8")
+    text = stream.getvalue()
+    if raw is not None:
+        text = raw.splice_into(text)
+    return text.encode("utf-8")
 
 
 def lineweight(width_mm: float) -> int:
@@ -47,13 +51,19 @@ def _mtext_escape(text: str) -> str:
 
 
 class LayoutWriter:
-    """Adds one page's records to ``layout``, creating layers, linetypes and text styles on demand."""
+    """Adds one page's records to ``layout``, creating layers, linetypes and text styles on demand.
 
-    def __init__(self, doc: Drawing, layout: BaseLayout) -> None:
+    With ``raw`` (modelspace only) LINE, LWPOLYLINE and TEXT go through the direct tag writer;
+    pass the same ``raw`` to ``document_bytes``.
+    """
+
+    def __init__(self, doc: Drawing, layout: BaseLayout, raw: RawEntities | None = None) -> None:
         self.doc = doc
         self.layout = layout
+        self.raw = raw
         self.counts: Counter[str] = Counter()
         self._stroke_attribs: dict[Stroke, dict[str, Any]] = {}
+        self._raw_common: dict[object, str] = {}
 
     # ----------------------------------------------------------------------------- tables
     def _layer(self, name: str, color: RGB | None = None) -> str:
@@ -92,6 +102,44 @@ class LayoutWriter:
             self._stroke_attribs[stroke] = attribs
         return attribs
 
+    def _raw_stroke(self, stroke: Stroke) -> str:
+        tags = self._raw_common.get(stroke)
+        if tags is None:
+            attribs = self._stroke(stroke)
+            tags = common_tags(attribs["layer"], attribs["true_color"], attribs["lineweight"], attribs.get("linetype"))
+            self._raw_common[stroke] = tags
+        return tags
+
+    def _raw_text_common(self, layer: str, color: RGB) -> str:
+        key = (layer, color)
+        tags = self._raw_common.get(key)
+        if tags is None:
+            tags = common_tags(self._layer(layer), rgb2int(color))
+            self._raw_common[key] = tags
+        return tags
+
+    def _raw_raster_common(self, layer: str) -> str:
+        tags = self._raw_common.get(layer)
+        if tags is None:
+            tags = f"100\nAcDbEntity\n  8\n{layer}\n"
+            self._raw_common[layer] = tags
+        return tags
+
+    def _write_raw(self, raw: RawEntities, drawing: PageDrawing) -> None:
+        for line in drawing.lines:
+            raw.line(line.start, line.end, self._raw_stroke(line.stroke))
+        for polyline in drawing.polylines:
+            raw.lwpolyline(polyline.points, polyline.closed, self._raw_stroke(polyline.stroke))
+        for text in drawing.texts:
+            raw.text(
+                text.text,
+                text.insert,
+                text.height,
+                text.rotation,
+                self._text_style(text.font),
+                self._raw_text_common(text.layer, text.color),
+            )
+
     # ----------------------------------------------------------------------------- entities
     def write(self, drawing: PageDrawing) -> Counter[str]:
         layout = self.layout
@@ -109,30 +157,33 @@ class LayoutWriter:
                         else:
                             path.add_spline(control_points=edge, knot_values=[0, 0, 0, 0, 1, 1, 1, 1])
             self.counts["HATCH"] += 1
-        for line in drawing.lines:
-            layout.add_line(line.start, line.end, dxfattribs=self._stroke(line.stroke))
+        if self.raw is not None:
+            self._write_raw(self.raw, drawing)
+        else:
+            for line in drawing.lines:
+                layout.add_line(line.start, line.end, dxfattribs=self._stroke(line.stroke))
+            for polyline in drawing.polylines:
+                layout.add_lwpolyline(polyline.points, close=polyline.closed, dxfattribs=self._stroke(polyline.stroke))
+            for text in drawing.texts:
+                layout.add_text(
+                    text.text,
+                    height=text.height,
+                    rotation=text.rotation,
+                    dxfattribs={
+                        "insert": text.insert,
+                        "layer": self._layer(text.layer),
+                        "style": self._text_style(text.font),
+                        "true_color": rgb2int(text.color),
+                    },
+                )
         self.counts["LINE"] += len(drawing.lines)
-        for polyline in drawing.polylines:
-            layout.add_lwpolyline(polyline.points, close=polyline.closed, dxfattribs=self._stroke(polyline.stroke))
         self.counts["LWPOLYLINE"] += len(drawing.polylines)
+        self.counts["TEXT"] += len(drawing.texts)
         for spline in drawing.splines:
             layout.add_open_spline(
                 spline.control_points, degree=3, knots=spline.knots, dxfattribs=self._stroke(spline.stroke)
             )
         self.counts["SPLINE"] += len(drawing.splines)
-        for text in drawing.texts:
-            layout.add_text(
-                text.text,
-                height=text.height,
-                rotation=text.rotation,
-                dxfattribs={
-                    "insert": text.insert,
-                    "layer": self._layer(text.layer),
-                    "style": self._text_style(text.font),
-                    "true_color": rgb2int(text.color),
-                },
-            )
-        self.counts["TEXT"] += len(drawing.texts)
         for mtext in drawing.mtexts:
             layout.add_mtext(
                 "\\P".join(_mtext_escape(line) for line in mtext.lines),
@@ -151,7 +202,10 @@ class LayoutWriter:
         if drawing.raster_lines or drawing.raster_circles:
             raster_layer = self._layer(layers.RASTER_LINES_LAYER)
             for start, end in drawing.raster_lines:
-                layout.add_line(start, end, dxfattribs={"layer": raster_layer})
+                if self.raw is not None:
+                    self.raw.line(start, end, self._raw_raster_common(raster_layer))
+                else:
+                    layout.add_line(start, end, dxfattribs={"layer": raster_layer})
             for center, radius in drawing.raster_circles:
                 layout.add_circle(center, radius, dxfattribs={"layer": raster_layer})
             self.counts["LINE"] += len(drawing.raster_lines)

@@ -27,7 +27,8 @@ _ALIGN_TOLERANCE_PT = 1.0
 def _span_text(span: dict[str, Any]) -> tuple[str, tuple[float, float]] | None:
     """The span's text without surrounding blanks, and the origin of its first visible char."""
     chars = span.get("chars", [])
-    text = "".join(ch["c"] for ch in chars)
+    # Control characters (tabs, stray newlines) would break a one-line TEXT: make them blanks.
+    text = "".join(ch["c"] if ch["c"] >= " " else " " for ch in chars)
     stripped = text.strip()
     if not stripped:
         return None
