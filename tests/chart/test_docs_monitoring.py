@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.chart.chart_support import CHART_DIR, REPO_ROOT, by_kind, render_value_set
+from tests.chart.chart_support import CHART_DIR, REPO_ROOT, by_kind, load_value_set, render_templates, render_value_set
 from tests.chart.config_reference import main as config_reference_main
 
 DOC = REPO_ROOT / "docs" / "operations.md"
@@ -74,3 +74,17 @@ def test_dashboard_is_valid_grafana_json_with_queries() -> None:
 @pytest.mark.parametrize("section", ["Install", "Upgrade", "Rollback", "Zero-downtime rollout", "Backup and restore"])
 def test_operations_guide_has_the_sections_sres_need(section: str) -> None:
     assert f"## {section}" in DOC.read_text()
+
+
+def notes(value_set: str) -> str:
+    return render_templates(load_value_set(value_set))["cad3d/templates/NOTES.txt"]
+
+
+def test_notes_tell_what_was_installed_and_what_to_do_next() -> None:
+    ha, minimal, dev = notes("ha"), notes("minimal"), notes("dev")
+    assert "dispatcher enabled (KEDA on JetStream lag" in ha
+    assert "https://cad3d.example.com/docs" in ha
+    assert "helm test rel" in ha and "helm test" not in minimal
+    assert "port-forward svc/rel-cad3d-gateway" in minimal
+    assert "WARNING: no API keys" in dev and "WARNING: no API keys" not in ha
+    assert "helm dependency build" in dev and "helm dependency build" not in ha
