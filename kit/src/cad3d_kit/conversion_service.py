@@ -46,10 +46,10 @@ def options_to_mapping(options: Any) -> dict[str, Any]:
         elif field.message_type is not None:
             mapping[field.name] = (
                 json_format.MessageToDict(value, preserving_proto_field_name=True)
-                if field.label != field.LABEL_REPEATED
+                if not field.is_repeated
                 else [json_format.MessageToDict(v, preserving_proto_field_name=True) for v in value]
             )
-        elif field.label == field.LABEL_REPEATED:
+        elif field.is_repeated:
             mapping[field.name] = list(value)
         else:
             mapping[field.name] = value

@@ -88,3 +88,24 @@ def isolated_service_parts(
         await asyncio.to_thread(runner.close)
 
     return ServiceParts([ServiceRegistration(full_name, lambda server: add_to_server(servicer, server))], ready, close)
+
+
+def run_isolated_service(
+    settings_cls: type[SettingsT],
+    full_name: str,
+    add_to_server: Callable[[Any, grpc.aio.Server], None],
+    make_servicer: Callable[[SettingsT, IsolatedRunner, ArtifactStore], Any],
+    core_module: str,
+) -> None:
+    """Entry point of a service whose core runs in isolated workers (see isolated_service_parts)."""
+
+    async def build(settings: SettingsT) -> ServiceParts:
+        return isolated_service_parts(
+            settings,
+            full_name,
+            add_to_server,
+            lambda runner, store: make_servicer(settings, runner, store),
+            core_module,
+        )
+
+    run_service(settings_cls, build)

@@ -5,23 +5,12 @@ from __future__ import annotations
 from cad3d.dxf.v1 import dxf_pb2, dxf_pb2_grpc
 from cad3d_dxf.servicer import CORE_MODULE, DxfServicer
 from cad3d_dxf.settings import DxfSettings
-from cad3d_kit.service_main import ServiceParts, isolated_service_parts, run_service
-
-SERVICE_NAME = dxf_pb2.DESCRIPTOR.services_by_name["DxfService"].full_name
-
-
-async def build(settings: DxfSettings) -> ServiceParts:
-    return isolated_service_parts(
-        settings,
-        SERVICE_NAME,
-        dxf_pb2_grpc.add_DxfServiceServicer_to_server,
-        lambda runner, store: DxfServicer(settings, runner, store),
-        CORE_MODULE,
-    )
+from cad3d_kit.service_main import run_isolated_service
 
 
 def main() -> None:
-    run_service(DxfSettings, build)
+    service = dxf_pb2.DESCRIPTOR.services_by_name["DxfService"].full_name
+    run_isolated_service(DxfSettings, service, dxf_pb2_grpc.add_DxfServiceServicer_to_server, DxfServicer, CORE_MODULE)
 
 
 if __name__ == "__main__":
