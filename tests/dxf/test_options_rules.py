@@ -166,3 +166,18 @@ def test_architecture_plan_of_loose_lines_gets_walls_and_room_slabs() -> None:
     assert len(slabs) == 2
     assert all((s["base"], s["height"]) == (-200, 200) for s in slabs)
     assert sum(s["area"] for s in slabs) == pytest.approx(2 * 4000 * 3000)
+
+
+def test_architecture_walls_from_parallel_lines_left_open_at_a_door() -> None:
+    doc = new_doc()
+    msp = doc.modelspace()
+    # A 200 mm wall drawn as two parallel lines, interrupted by a 900 mm door opening, ends open.
+    for y in (0, 200):
+        msp.add_line((0, y), (2000, y), dxfattribs={"layer": "A-WALL"})
+        msp.add_line((2900, y), (5000, y), dxfattribs={"layer": "A-WALL"})
+    rep = report(doc, preset="architecture")
+    walls = [p for p in rep["parts"]["items"] if p["layer"] == "A-WALL"]
+    assert len(walls) == 2
+    assert sorted(w["area"] for w in walls) == pytest.approx([2000 * 200, 2100 * 200])
+    assert all((w["base"], w["height"], w["role"]) == (0, 3000, "wall") for w in walls)
+    assert rep["parts"]["all_watertight"]

@@ -91,3 +91,20 @@ def test_random_plates_drawn_in_dxf_convert_to_closed_parts(polygon: Polygon, he
     assert rep["parts"]["count"] == 1
     assert rep["total_area"] == pytest.approx(polygon.area, rel=1e-9)
     assert rep["total_volume"] == pytest.approx(polygon.area * height, rel=1e-6)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(polygons_with_holes(), st.floats(-100, 100), st.floats(0.1, 100)), min_size=1, max_size=12))
+def test_batch_extrusion_matches_area_times_height_per_part(items: list[tuple[Polygon, float, float]]) -> None:
+    from cad3d_dxf.core.extrusion import extrude_many
+
+    polygons = [p for p, _, _ in items]
+    bases = np.asarray([b for _, b, _ in items])
+    heights = np.asarray([h for _, _, h in items])
+    extruded = extrude_many(polygons, bases, heights)
+    assert extruded.watertight.all()
+    expected = np.asarray([p.area * h for p, h in zip(polygons, heights, strict=True)])
+    np.testing.assert_allclose(extruded.volumes, expected, rtol=1e-6)
+    solid = trimesh.Trimesh(extruded.mesh.vertices, extruded.mesh.faces, process=False)
+    assert solid.is_winding_consistent
+    assert solid.volume == pytest.approx(expected.sum(), rel=1e-6)

@@ -90,44 +90,14 @@ def _cross(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
 
 
-def _cap(polygon: Polygon, flat: np.ndarray, ends: np.ndarray, unique: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    """Cap triangles as indices into ``unique``; earcut first, GEOS when earcut loses area.
-
-    Earcut skips parts of degenerate input (rings touching at a vertex, spikes): the cap then
-    covers less than the polygon. GEOS's constrained Delaunay is slower but handles those.
-    """
-    cap = inverse[_earcut_cap(flat, ends)]
-    target = polygon.area
-    area = _cap_area(unique, cap) if len(cap) else 0.0
-    if not math.isclose(area, target, rel_tol=1e-9, abs_tol=0.0):
-        fallback = _delaunay_cap(polygon, unique)
-        if len(fallback) and abs(_cap_area(unique, fallback) - target) < abs(area - target):
-            cap = fallback
-    return cap
-
-
-def extrude_polygon(polygon: Polygon, base: float, height: float) -> MeshArrays:
-    """Closed mesh of ``polygon`` extruded from z=base to z=base+height (height > 0).
-
-    Side walls are built on the boundary edges of the cap triangulation itself (edges used by one
-    triangle only), so the solid is closed whatever the triangulator did with odd vertices.
-    """
-    polygon = shapely.orient_polygons(polygon)
-    rings = [_ring_coords(polygon.exterior)] + [_ring_coords(r) for r in polygon.interiors]
-    if len(rings[0]) < 3:
-        return MeshArrays.empty()
-    rings = [rings[0]] + [r for r in rings[1:] if len(r) >= 3]
-    flat = np.concatenate(rings)
-    ends = np.cumsum([len(r) for r in rings]).astype(np.uint32)
-    # Rings may touch at a vertex (valid for shapely): one vertex per position keeps edges manifold.
-    unique, inverse = np.unique(flat, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    n = len(unique)
-    cap = _cap(Polygon(rings[0], rings[1:]), flat, ends, unique, inverse)
+def _solid_from_cap(points: np.ndarray, cap: np.ndarray, base: float, height: float) -> MeshArrays | None:
+    """Caps plus side walls on the cap's boundary edges; None when the result is not closed."""
     if len(cap) == 0:
-        return MeshArrays.empty()
+        return None
+    n = len(points)
+    cap = cap.copy()
     # Triangle winding is not specified: make every top triangle counter-clockwise (+Z).
-    flip = _cross(unique[cap[:, 0]], unique[cap[:, 1]], unique[cap[:, 2]]) < 0
+    flip = _cross(points[cap[:, 0]], points[cap[:, 1]], points[cap[:, 2]]) < 0
     cap[flip] = cap[flip][:, ::-1]
     edges = np.concatenate([cap[:, [0, 1]], cap[:, [1, 2]], cap[:, [2, 0]]])
     forward = edges[:, 0] * n + edges[:, 1]
@@ -136,16 +106,52 @@ def extrude_polygon(polygon: Polygon, base: float, height: float) -> MeshArrays:
     i, j = boundary[:, 0], boundary[:, 1]
     # Counter-clockwise boundary edge i -> j has the solid on its left: the wall faces right (outward).
     sides = np.concatenate([np.column_stack([i, j, j + n]), np.column_stack([i, j + n, i + n])])
-    vertices = np.empty((2 * n, 3))
-    vertices[:n, :2] = unique
-    vertices[n:, :2] = unique
-    vertices[:n, 2] = base
-    vertices[n:, 2] = base + height
     faces = np.concatenate([cap[:, ::-1], cap + n, sides])
     if not is_watertight(faces):
-        # Rare (rings touching along overlapping triangles): Manifold's robust extrusion instead.
-        return _manifold_extrude(rings, base, height)
+        return None
+    vertices = np.empty((2 * n, 3))
+    vertices[:n, :2] = points
+    vertices[n:, :2] = points
+    vertices[:n, 2] = base
+    vertices[n:, 2] = base + height
     return MeshArrays(vertices, faces)
+
+
+def extrude_polygon(polygon: Polygon, base: float, height: float) -> MeshArrays:
+    """Closed mesh of ``polygon`` extruded from z=base to z=base+height (height > 0).
+
+    Side walls are built on the boundary edges of the cap triangulation itself (edges used by one
+    triangle only), so the solid is closed whatever the triangulator did with odd vertices.
+    Earcut on the ring vertices handles nearly everything; rings touching at a vertex or spikes
+    fall back to merged vertices with GEOS's constrained Delaunay, and last to Manifold.
+    """
+    polygon = shapely.orient_polygons(polygon)
+    rings = [_ring_coords(polygon.exterior)] + [_ring_coords(r) for r in polygon.interiors]
+    if len(rings[0]) < 3:
+        return MeshArrays.empty()
+    rings = [rings[0]] + [r for r in rings[1:] if len(r) >= 3]
+    flat = np.concatenate(rings) if len(rings) > 1 else rings[0]
+    ends = np.cumsum([len(r) for r in rings]).astype(np.uint32)
+    target = polygon.area
+    cap = _earcut_cap(flat, ends)
+    area_ok = len(cap) > 0 and math.isclose(_cap_area(flat, cap), target, rel_tol=1e-9)
+    if area_ok:
+        mesh = _solid_from_cap(flat, cap, base, height)
+        if mesh is not None:
+            return mesh
+    # Merge coincident ring vertices (rings touching at a point) and try again.
+    unique, inverse = np.unique(flat, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    merged = inverse[cap]
+    if not area_ok:
+        fallback = _delaunay_cap(Polygon(rings[0], rings[1:]), unique)
+        if len(fallback) and math.isclose(_cap_area(unique, fallback), target, rel_tol=1e-9):
+            merged = fallback
+    mesh = _solid_from_cap(unique, merged, base, height)
+    if mesh is not None:
+        return mesh
+    # Rings pinched at a vertex make a vertical edge shared by four walls: Manifold splits it.
+    return _manifold_extrude(rings, base, height)
 
 
 def _manifold_extrude(rings: list[np.ndarray], base: float, height: float) -> MeshArrays:
@@ -173,3 +179,130 @@ def is_watertight(faces: np.ndarray) -> bool:
     if np.any(forward_sorted[1:] == forward_sorted[:-1]):
         return False
     return bool(np.array_equal(forward_sorted, np.sort(backward)))
+
+
+@dataclass
+class ExtrudedParts:
+    mesh: MeshArrays  # all parts of one call, concatenated
+    volumes: np.ndarray  # (parts,) signed volume of each part's mesh
+    watertight: np.ndarray  # (parts,) bool
+
+
+def _ring_neighbours(keep_index: np.ndarray, ring_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Previous/next position of each kept point within its own ring (wrapping around)."""
+    count = len(keep_index)
+    positions = np.arange(count)
+    ring = ring_of[keep_index]
+    first = np.r_[True, ring[1:] != ring[:-1]]
+    last = np.r_[ring[1:] != ring[:-1], True]
+    starts = np.maximum.accumulate(np.where(first, positions, 0))
+    ends = np.minimum.accumulate(np.where(last, positions, count)[::-1])[::-1]
+    prev = np.where(first, ends, positions - 1)
+    nxt = np.where(last, starts, positions + 1)
+    return prev, nxt
+
+
+def _clean_rings(points: np.ndarray, ring_of: np.ndarray) -> np.ndarray:
+    """Indices of ring points to keep: no repeated or exactly collinear points (see _ring_coords)."""
+    keep = np.arange(len(points))
+    for _ in range(16):
+        prev, _nxt = _ring_neighbours(keep, ring_of)
+        p = points[keep]
+        keep = keep[np.any(p != p[prev], axis=1)]
+        prev, nxt = _ring_neighbours(keep, ring_of)
+        p = points[keep]
+        cross = _cross(p[prev], p, p[nxt])
+        if np.all(cross != 0):
+            return keep
+        keep = keep[cross != 0]
+    return keep
+
+
+def extrude_many(polygons: list[Polygon], bases: np.ndarray, heights: np.ndarray) -> ExtrudedParts:
+    """Extrude many polygons at once: hole-free ones in one numpy pass, the rest one by one.
+
+    Floor plans and site plans have thousands of small parts; per-part numpy overhead would
+    dominate the conversion, so simple parts share every array operation and only earcut runs
+    per ring.
+    """
+    count = len(polygons)
+    volumes = np.zeros(count)
+    watertight = np.zeros(count, dtype=bool)
+    pieces: list[MeshArrays] = []
+    array = np.asarray(polygons, dtype=object)
+    simple = shapely.get_num_interior_rings(array) == 0 if count else np.zeros(0, dtype=bool)
+    simple_index = np.flatnonzero(simple)
+    done = np.zeros(count, dtype=bool)
+    if len(simple_index):
+        batch = _extrude_simple(array[simple_index], bases[simple_index], heights[simple_index])
+        if batch is not None:
+            mesh, batch_volumes = batch
+            pieces.append(mesh)
+            volumes[simple_index] = batch_volumes
+            watertight[simple_index] = True
+            done[simple_index] = True
+    for index in np.flatnonzero(~done):
+        mesh = extrude_polygon(polygons[index], float(bases[index]), float(heights[index]))
+        if len(mesh.faces) == 0:
+            continue
+        pieces.append(mesh)
+        volumes[index] = signed_volume(mesh)
+        watertight[index] = is_watertight(mesh.faces)
+    return ExtrudedParts(MeshArrays.concatenate(pieces), volumes, watertight)
+
+
+def _extrude_simple(
+    polygons: np.ndarray, bases: np.ndarray, heights: np.ndarray
+) -> tuple[MeshArrays, np.ndarray] | None:
+    """All hole-free polygons in one pass; None if any of them needs the careful path."""
+    coords, ring_of = shapely.get_coordinates(shapely.get_exterior_ring(polygons), return_index=True)
+    closing = np.r_[ring_of[1:] != ring_of[:-1], True]  # each ring repeats its first point last
+    coords, ring_of = coords[~closing], ring_of[~closing]
+    keep = _clean_rings(coords, ring_of)
+    points, ring_of = coords[keep], ring_of[keep]
+    sizes = np.bincount(ring_of, minlength=len(polygons))
+    if np.any(sizes < 3):
+        return None
+    offsets = np.r_[0, np.cumsum(sizes)[:-1]]
+    caps = []
+    for start, size in zip(offsets.tolist(), sizes.tolist(), strict=True):
+        ring_points = points[start : start + size]
+        cap = mapbox_earcut.triangulate_float64(ring_points, np.array([size], dtype=np.uint32))
+        if len(cap) != 3 * (size - 2):  # a simple ring of n points always gives n - 2 triangles
+            return None
+        caps.append(cap.astype(np.int64) + start)
+    cap = np.concatenate(caps).reshape(-1, 3)
+    cap_ring = ring_of[cap[:, 0]]
+    a, b, c = points[cap[:, 0]], points[cap[:, 1]], points[cap[:, 2]]
+    cross = _cross(a, b, c)
+    areas = np.bincount(cap_ring, weights=np.abs(cross) / 2.0, minlength=len(polygons))
+    if not np.allclose(areas, shapely.area(polygons), rtol=1e-9, atol=0.0):
+        return None
+    flip = cross < 0
+    cap[flip] = cap[flip][:, ::-1]
+    n = len(points)
+    edges = np.concatenate([cap[:, [0, 1]], cap[:, [1, 2]], cap[:, [2, 0]]])
+    forward = edges[:, 0] * n + edges[:, 1]
+    backward = edges[:, 1] * n + edges[:, 0]
+    boundary = edges[~np.isin(forward, backward)]
+    i, j = boundary[:, 0], boundary[:, 1]
+    sides = np.concatenate([np.column_stack([i, j, j + n]), np.column_stack([i, j + n, i + n])])
+    faces = np.concatenate([cap[:, ::-1], cap + n, sides])
+    if not is_watertight(faces):
+        return None
+    vertices = np.empty((2 * n, 3))
+    vertices[:n, :2] = points
+    vertices[n:, :2] = points
+    vertices[:n, 2] = bases[ring_of]
+    vertices[n:, 2] = (bases + heights)[ring_of]
+    # Per-part volume, each part relative to its own centre (see signed_volume).
+    vertex_part = np.concatenate([ring_of, ring_of])
+    face_part = vertex_part[faces[:, 0]]
+    centres = (
+        np.column_stack([np.bincount(vertex_part, weights=vertices[:, k], minlength=len(polygons)) for k in range(3)])
+        / np.bincount(vertex_part, minlength=len(polygons))[:, None]
+    )
+    tri = vertices[faces] - centres[face_part][:, None, :]
+    six_volumes = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2]))
+    volumes = np.bincount(face_part, weights=six_volumes, minlength=len(polygons)) / 6.0
+    return MeshArrays(vertices, faces), volumes

@@ -20,12 +20,13 @@ from .dwg import dwg_to_dxf
 from .entities import ANNOTATION_TYPES, Collected, EntityCollector, Piece
 from .errors import NOTHING_TO_EXTRUDE, ConversionError, unreadable
 from .export import LayerMesh, export
-from .extrusion import MeshArrays, extrude_polygon, is_watertight, signed_volume
+from .extrusion import MeshArrays, extrude_many
 from .options import DwgConfig, DxfOptions
 from .reading import LoadedDocument, detect_format, layer_display_name, load_document, select_layout
 from .regions import Region, nest_by_containment, polygons_of, ring_polygons
 from .rules import PRESET_TABLE, Preset, ResolvedLayer, RuleSet, parse_rules, resolve_layer
 from .units import OUTPUT_UNITS, scale_to_output
+from .walls import parallel_wall_bands
 
 CONVERTER_VERSION = "cad3d-dxf/0.1.0"
 
@@ -162,14 +163,17 @@ def _build_regions(
     return groups
 
 
-def _classify_plan(parts: list[Part], preset: Preset, resolve: _Resolver, stats: _Stats) -> list[Part]:
-    """Architecture: thin regions are walls; enclosed areas (rooms) get a floor slab."""
+def _classify_plan(
+    parts: list[Part], bands: dict[str, list[Polygon]], preset: Preset, resolve: _Resolver, stats: _Stats
+) -> list[Part]:
+    """Architecture: thin regions and parallel-line bands are walls; rooms get a floor slab."""
     max_width = preset.max_wall_thickness_mm * resolve.mm_to_output
     slab = ExtrusionKey(
         -preset.slab_thickness_mm * resolve.mm_to_output, preset.slab_thickness_mm * resolve.mm_to_output
     )
     min_room_area = (preset.max_wall_thickness_mm * resolve.mm_to_output) ** 2
     result: list[Part] = []
+    walls: dict[tuple[str, ExtrusionKey], list[Polygon]] = defaultdict(list)
     room_polys: list[tuple[str, Polygon]] = []
     for part in parts:
         if part.role not in ("", "wall"):
@@ -178,18 +182,47 @@ def _classify_plan(parts: list[Part], preset: Preset, resolve: _Resolver, stats:
         poly = part.polygon
         width = 2.0 * poly.area / poly.length if poly.length > 0 else 0.0
         if width <= max_width:
-            result.append(part)
-            stats.walls_from_lines += 1
+            walls[(part.layer, part.key)].append(poly)
             # Spaces enclosed by a wall ring are rooms.
             room_polys.extend(
                 (part.layer, Polygon(ring)) for ring in poly.interiors if Polygon(ring).area >= min_room_area
             )
         else:
             room_polys.append((part.layer, poly))
+    for layer, layer_bands in bands.items():
+        resolved = resolve(layer)
+        walls[(layer, ExtrusionKey(round(resolved.base, 9), round(resolved.height, 9)))].extend(layer_bands)
+    for (layer, key), polys in walls.items():
+        for wall in polygons_of(shapely.union_all(polys)):
+            stats.walls_from_lines += 1
+            result.append(Part(layer, wall, key, "wall"))
     for layer, room in room_polys:
         stats.rooms += 1
         result.append(Part(f"{layer} floor", room, slab, "slab"))
     return result
+
+
+def _wall_bands(
+    collected: Collected, resolve: _Resolver, preset: Preset, offset: np.ndarray, scale: float
+) -> dict[str, list[Polygon]]:
+    """Bands between parallel lines on wall layers, in output units (recentred)."""
+    bands: dict[str, list[Polygon]] = {}
+    layers = {layer for layer in collected.line_layers() | {p.layer for p in collected.pieces}}
+    for layer in sorted(layers):
+        if resolve(layer).role != "wall" or not resolve(layer).include:
+            continue
+        chunks = [collected.line_array(layer)[:, :4].reshape(-1, 2, 2)]
+        chunks += [np.stack([p.points[:-1], p.points[1:]], axis=1) for p in collected.pieces if p.layer == layer]
+        segments = (np.concatenate(chunks) - offset) * scale
+        found = parallel_wall_bands(
+            segments,
+            min_gap=preset.min_wall_thickness_mm * resolve.mm_to_output,
+            max_gap=preset.max_wall_thickness_mm * resolve.mm_to_output,
+            min_overlap=preset.min_wall_thickness_mm * resolve.mm_to_output,
+        )
+        if found:
+            bands[layer] = found
+    return bands
 
 
 def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: float) -> np.ndarray:
@@ -284,7 +317,8 @@ def run(
         for layer, poly, key in merged_parts
     ]
     if resolve.preset is not None and resolve.preset.classify_plan:
-        parts = _classify_plan(parts, resolve.preset, resolve, stats)
+        bands = _wall_bands(collected, resolve, resolve.preset, offset, scale)
+        parts = _classify_plan(parts, bands, resolve.preset, resolve, stats)
     lap("regions_ms")
 
     progress(70.0, "extrude", "building solids")
@@ -293,32 +327,42 @@ def run(
     part_rows: list[dict[str, Any]] = []
     watertight_parts = 0
     total_volume = 0.0
+    parts_by_layer: dict[str, list[int]] = defaultdict(list)
     for index, part in enumerate(parts):
-        mesh = extrude_polygon(part.polygon, part.key.base, part.key.height)
-        if len(mesh.faces) == 0:
+        parts_by_layer[part.layer].append(index)
+    part_areas = shapely.area(np.asarray([p.polygon for p in parts], dtype=object)) if parts else np.zeros(0)
+    for layer, indices in parts_by_layer.items():
+        layer_parts = [parts[i] for i in indices]
+        extruded = extrude_many(
+            [p.polygon for p in layer_parts],
+            np.asarray([p.key.base for p in layer_parts]),
+            np.asarray([p.key.height for p in layer_parts]),
+        )
+        if len(extruded.mesh.faces) == 0:
             continue
-        area = float(part.polygon.area)
-        volume = signed_volume(mesh)
-        tight = is_watertight(mesh.faces)
-        watertight_parts += tight
-        total_volume += volume
-        layer_meshes[part.layer].append(mesh)
-        entry = layer_stats.setdefault(part.layer, {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0})
-        entry["parts"] += 1
-        entry["area"] += area
-        entry["volume"] += volume
-        entry["watertight_parts"] += int(tight)
-        if len(part_rows) < _MAX_LISTED:
+        layer_meshes[layer].append(extruded.mesh)
+        areas = part_areas[indices]
+        watertight_parts += int(extruded.watertight.sum())
+        total_volume += float(extruded.volumes.sum())
+        layer_stats[layer] = {
+            "parts": len(indices),
+            "area": float(areas.sum()),
+            "volume": float(extruded.volumes.sum()),
+            "watertight_parts": int(extruded.watertight.sum()),
+        }
+        for offset_in_layer, (index, part) in enumerate(zip(indices, layer_parts, strict=True)):
+            if len(part_rows) >= _MAX_LISTED:
+                break
             part_rows.append(
                 {
                     "index": index,
-                    "layer": part.layer,
+                    "layer": layer,
                     "role": part.role,
-                    "area": area,
+                    "area": float(areas[offset_in_layer]),
                     "height": part.key.height,
                     "base": part.key.base,
-                    "volume": volume,
-                    "watertight": tight,
+                    "volume": float(extruded.volumes[offset_in_layer]),
+                    "watertight": bool(extruded.watertight[offset_in_layer]),
                     "holes": len(part.polygon.interiors),
                 }
             )

@@ -225,6 +225,7 @@ class Preset:
     # Architecture: loose-line plans get walls (thin faces) and room slabs (large faces).
     classify_plan: bool = False
     max_wall_thickness_mm: float = 600.0
+    min_wall_thickness_mm: float = 50.0
     slab_thickness_mm: float = 200.0
 
 
