@@ -1,20 +1,22 @@
 """Install one service alone into a fresh virtual environment, the way its image does.
 
-The image runs `uv sync --frozen --no-dev --no-editable --package cad3d-<name>` into /opt/venv; this
-module runs the same command into a temporary environment, so the test exercises exactly the set of
-packages the image gets: the locked versions of what the member and the shared kit declare, nothing
-from the dev tools or the other services.
+No Docker engine runs here, so the builder stage of services/<name>/Dockerfile is replayed: the
+files its COPY lines bring into the build context are copied into an empty directory, and its
+`uv sync` RUN lines run there with UV_PROJECT_ENVIRONMENT pointing at a temporary environment. A
+missing COPY, a dependency only the dev tools provide, or a stale cached wheel fails here as it
+would in `docker build`.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.packaging.dockerfile_support import REPO_ROOT
+from tests.packaging.dockerfile_support import REPO_ROOT, parse_dockerfile
 
 # Environment variables of the test runner that would leak its own virtualenv into the child.
 LEAKING_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT", "CONDA_PREFIX")
@@ -33,36 +35,55 @@ def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def install_service(uv: str, service: str, target: Path) -> subprocess.CompletedProcess[str]:
-    """Sync the member's locked runtime dependencies into target; offline from uv's cache when it can."""
-    command = [
-        uv,
-        "sync",
-        "--frozen",
-        "--no-dev",
-        "--no-editable",
-        "--package",
-        f"cad3d-{service}",
-        # uv keys its cache of a local package on pyproject.toml only: force fresh wheels of the
-        # workspace members so new or changed source files are always in.
-        "--reinstall-package",
-        "cad3d-kit",
-        "--reinstall-package",
-        f"cad3d-{service}",
-        "--python",
-        sys.executable,
-        "--link-mode",
-        "hardlink",
-        "--quiet",
-    ]
-    env = clean_environment({"UV_PROJECT_ENVIRONMENT": str(target), "UV_PYTHON_DOWNLOADS": "never"})
-    result = subprocess.run(
-        [*command, "--offline"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+def build_context(service: str, context: Path) -> list[list[str]]:
+    """Copy what the builder stage COPYs into context; return its `uv sync` commands as argv lists."""
+    _, stages = parse_dockerfile(REPO_ROOT / "services" / service / "Dockerfile")
+    builder = next(stage for stage in stages if stage.name == "builder")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for copy in builder.all("COPY"):
+        if copy.startswith("--from="):
+            continue
+        *sources, destination = [part for part in copy.split() if not part.startswith("--")]
+        # Relative destinations are under WORKDIR (/src), the root of the replayed context.
+        into = context / destination
+        for source in sources:
+            origin = REPO_ROOT / source
+            if origin.is_dir():  # Docker copies a directory's contents into the destination
+                shutil.copytree(origin, into, ignore=ignore, dirs_exist_ok=True)
+                continue
+            target = into / origin.name if destination.endswith("/") else into
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target)
+    commands = []
+    for run in builder.all("RUN"):
+        words = [word for word in shlex.split(run) if not word.startswith("--mount=")]
+        if words[:2] == ["uv", "sync"]:
+            commands.append(words)
+    return commands
+
+
+def install_service(uv: str, service: str, workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Replay the image's builder stage; offline from uv's cache when it can. Returns the venv path."""
+    context = workdir / "context"
+    target = workdir / "venv"
+    context.mkdir(parents=True)
+    # The image compiles bytecode at build time; skipped here because it only costs time.
+    env = clean_environment(
+        {"UV_PROJECT_ENVIRONMENT": str(target), "UV_PYTHON_DOWNLOADS": "never", "UV_COMPILE_BYTECODE": "0"}
     )
-    if result.returncode != 0:
-        # A cold cache (fresh CI machine) needs the index once; the lock still pins every version.
-        result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
-    return result
+    local = ["--python", sys.executable, "--link-mode", "hardlink", "--quiet"]
+    result = subprocess.CompletedProcess[str]([], 0, "", "")
+    for words in build_context(service, context):
+        command = [uv, *words[1:], *local]
+        result = subprocess.run(
+            [*command, "--offline"], cwd=context, env=env, capture_output=True, text=True, timeout=300
+        )
+        if result.returncode != 0:
+            # A cold cache (fresh CI machine) needs the index once; the lock still pins every version.
+            result = subprocess.run(command, cwd=context, env=env, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            break
+    return target, result
 
 
 def installed_bytes(root: Path) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.packaging.dockerfile_support import REPO_ROOT, SERVICES, exec_form, parse_dockerfile, resolve_base
+from tests.packaging.service_env import build_context
 
 DOCKERFILES = [REPO_ROOT / "services" / name / "Dockerfile" for name in SERVICES]
 COMPILERS = ("gcc", "g++", "build-essential", "clang", "make", "cmake", "python3-dev")
@@ -105,3 +106,16 @@ def test_build_copies_only_what_dockerignore_lets_in(service: str) -> None:
             for source in parts[:-1]:
                 assert (REPO_ROOT / source).exists(), source
                 assert any(Path(source).match(p.removesuffix("/**")) or Path(source).match(p) for p in allowed), source
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_build_context_holds_only_the_workspace_manifests_and_this_members_code(service: str, tmp_path: Path) -> None:
+    commands = build_context(service, tmp_path)
+    top_level = {p.name for p in tmp_path.iterdir()}
+    assert top_level == {"pyproject.toml", "uv.lock", "kit", "cli", "services"}
+    assert not (tmp_path / "cli" / "src").exists()
+    with_code = {p.parent.name for p in (tmp_path / "services").glob("*/src")}
+    assert with_code == {service}
+    assert (tmp_path / "kit" / "src" / "cad3d_kit" / "__init__.py").is_file()
+    assert not list(tmp_path.rglob("__pycache__"))
+    assert [c[:2] for c in commands] == [["uv", "sync"], ["uv", "sync"]]

@@ -64,9 +64,8 @@ def service_venv(service: str, tmp_path_factory: pytest.TempPathFactory) -> Path
         uv = uv_binary()
         if uv is None:
             pytest.skip("uv is not installed (make install puts it in .tools/bin)")
-        target = tmp_path_factory.mktemp(f"venv-{service}") / "venv"
-        result = install_service(uv, service, target)
-        assert result.returncode == 0, result.stderr[-3000:]
+        target, result = install_service(uv, service, tmp_path_factory.mktemp(f"image-{service}"))
+        assert result.returncode == 0, f"{' '.join(result.args)}\n{result.stderr[-3000:]}"
         _environments[service] = target
     return _environments[service]
 
