@@ -167,6 +167,19 @@ def test_ocgs_become_layers_with_style_fallback() -> None:
     assert result.report["pages"][0]["ocg_layers"] == 2
 
 
+def test_hidden_optional_content_is_left_out_with_a_warning() -> None:
+    doc = pymupdf.open()
+    page = doc.new_page(width=400, height=300)
+    shown, hidden = doc.add_ocg("Shown", on=True), doc.add_ocg("Draft notes", on=False)
+    page.draw_line((10, 10), (100, 10), oc=shown)
+    page.draw_line((10, 50), (100, 50), oc=hidden)
+    page.insert_text((10, 80), "DRAFT", oc=hidden)
+    result = convert(doc.tobytes(), PdfOptions())
+    assert result.report["entities"] == {"LINE": 1}
+    (warning,) = [w for w in result.warnings if w.code == "hidden_layers_skipped"]
+    assert "Draft notes" in warning.message
+
+
 def test_style_and_single_layer_modes() -> None:
     style = read_dxf(convert(_ocg_pdf(), PdfOptions(layer_mode="style")))
     assert {e.dxf.layer for e in entities(style, "LINE")} == {

@@ -40,7 +40,19 @@ def open_pdf(data: bytes, password: str | None) -> tuple[pymupdf.Document, list[
     if doc.is_repaired:
         warnings.append(ConversionWarning("pdf_repaired", "the PDF was damaged and repaired by MuPDF"))
     warnings.extend(_ignored_active_content(doc))
+    warnings.extend(_hidden_layers(doc))
     return doc, warnings
+
+
+def _hidden_layers(doc: pymupdf.Document) -> list[ConversionWarning]:
+    """MuPDF renders and extracts only visible optional content; say which layers were left out."""
+    try:
+        hidden = sorted({str(group.get("name", "")) for group in doc.get_ocgs().values() if not group.get("on")})
+    except RuntimeError:
+        return []
+    if not hidden:
+        return []
+    return [ConversionWarning("hidden_layers_skipped", f"layers switched off in the PDF: {', '.join(hidden)}")]
 
 
 def _ignored_active_content(doc: pymupdf.Document) -> list[ConversionWarning]:
