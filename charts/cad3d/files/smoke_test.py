@@ -123,7 +123,7 @@ def check_conversion() -> None:
     body, content_type = multipart(
         {
             "file": ("square.dxf", "application/dxf", TINY_DXF),
-            "options": (None, "application/json", json.dumps({"target": "glb"}).encode()),
+            "options": (None, "application/json", json.dumps({"format": "glb"}).encode()),
         }
     )
     headers = {"Content-Type": content_type, "Prefer": f"wait={int(TIMEOUT / 2)}"}
@@ -146,7 +146,8 @@ def check_conversion() -> None:
     glb = next((a for a in artifacts if str(a.get("name", "")).endswith(".glb")), None)
     if glb is None:
         fail("convert-artifacts", f"no GLB among {[a.get('name') for a in artifacts]}")
-    status, _, data = request(f"{gateway}/v1/conversions/{job['id']}/artifacts/{glb['name']}")
+    href = glb.get("href") or f"{gateway}/v1/conversions/{job['id']}/artifacts/{glb['name']}"
+    status, _, data = request(urllib.parse.urljoin(gateway + "/", href))
     if status != 200 or data[:4] != b"glTF":
         fail("convert-download", f"status {status}, first bytes {data[:4]!r}")
     print(f"ok conversion {job['id']}: {glb['name']} {len(data)} bytes", flush=True)
