@@ -18,6 +18,9 @@ _INFLATE_CHUNK = 1 << 20
 
 
 def open_pdf(data: bytes, password: str | None) -> tuple[pymupdf.Document, list[ConversionWarning]]:
+    # MuPDF prints repair messages to stderr by default; keep them for the report instead.
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_warnings(reset=True)
     warnings: list[ConversionWarning] = []
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
@@ -38,7 +41,8 @@ def open_pdf(data: bytes, password: str | None) -> tuple[pymupdf.Document, list[
         doc.close()
         raise ConversionError("pdf_unreadable", "the PDF has no readable pages (damaged beyond repair?)")
     if doc.is_repaired:
-        warnings.append(ConversionWarning("pdf_repaired", "the PDF was damaged and repaired by MuPDF"))
+        details = "; ".join(pymupdf.TOOLS.mupdf_warnings(reset=True).splitlines()[:3])
+        warnings.append(ConversionWarning("pdf_repaired", f"the PDF was damaged and repaired by MuPDF ({details})"))
     warnings.extend(_ignored_active_content(doc))
     warnings.extend(_hidden_layers(doc))
     return doc, warnings
