@@ -43,6 +43,23 @@ def test_proto_style_mapping_is_accepted() -> None:
     assert options.scale_status == "declared"
 
 
+def test_message_to_dict_style_keys_and_enum_numbers() -> None:
+    options = PdfOptions.from_mapping(
+        {
+            "pageMode": 2,
+            "layerMode": "LAYER_MODE_SINGLE",
+            "rasterMode": 2,
+            "flattenCurves": True,
+            "rasterUnderlay": True,
+        }
+    )
+    assert options.page_mode == "layout_per_page" and options.layer_mode == "single"
+    assert options.raster_mode == "never" and options.flatten_curves and options.raster_underlay
+    with pytest.raises(ConversionError) as info:
+        PdfOptions.from_mapping({"pageMode": 7})
+    assert info.value.code == "invalid_options"
+
+
 def test_zero_scale_and_unspecified_enums_mean_default() -> None:
     options = PdfOptions.from_mapping({"scale": 0, "page_mode": "PAGE_MODE_UNSPECIFIED", "layer_mode": 0})
     assert options == PdfOptions()

@@ -7,11 +7,14 @@ loosely typed input (JSON, CLI flags, proto-as-dict) becomes validated options.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
 from cad3d_kit.conversion import ConversionError, ErrorKind
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])[A-Z]")
 
 PageMode = Literal["file_per_page", "layout_per_page"]
 LayerMode = Literal["ocg", "style", "single"]
@@ -100,11 +103,16 @@ class PdfOptions:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> PdfOptions:
-        """Build options from a plain mapping; empty strings and zeros mean "default" as in proto3."""
+        """Build options from a plain mapping; empty strings and zeros mean "default" as in proto3.
+
+        Accepts snake_case or camelCase keys (``MessageToDict`` output) and enum values as proto
+        names ("PAGE_MODE_LAYOUT_PER_PAGE"), short names ("layout_per_page") or proto numbers.
+        """
         if data is None:
             return cls()
         if not isinstance(data, Mapping):
             raise _invalid("options must be a mapping")
+        data = {_CAMEL.sub(lambda m: "_" + m.group(0).lower(), str(k)): v for k, v in data.items()}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known - {"target"})
         if unknown:
@@ -116,16 +124,20 @@ class PdfOptions:
                 if not isinstance(value, str):
                     raise _invalid(f"{key} must be a string")
                 kwargs[key] = value
-        for key, prefix in (
-            ("page_mode", "PAGE_MODE_"),
-            ("layer_mode", "LAYER_MODE_"),
-            ("raster_mode", "RASTER_MODE_"),
+        for key, prefix, literal in (
+            ("page_mode", "PAGE_MODE_", PageMode),
+            ("layer_mode", "LAYER_MODE_", LayerMode),
+            ("raster_mode", "RASTER_MODE_", RasterMode),
         ):
             value = data.get(key)
             if value in (None, "", 0, f"{prefix}UNSPECIFIED"):
                 continue
+            names = get_args(literal)
+            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(names):
+                kwargs[key] = names[value - 1]  # proto enum numbers follow the Literal order
+                continue
             if not isinstance(value, str):
-                raise _invalid(f"{key} must be a string")
+                raise _invalid(f"{key} must be one of {names}")
             kwargs[key] = value.removeprefix(prefix).lower()
         if data.get("scale") not in (None, "", 0):
             kwargs["scale"] = _number(data["scale"], "scale")
