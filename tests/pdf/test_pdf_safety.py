@@ -149,3 +149,13 @@ def test_javascript_launch_actions_and_embedded_files_are_ignored() -> None:
     for artifact in result.artifacts:
         assert payload not in artifact.data and b"MARKER-JS" not in artifact.data and b"calc.exe" not in artifact.data
     assert result.report["entities"] == {"LINE": 1, "TEXT": 1}
+
+
+def test_content_mupdf_cannot_interpret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MuPDF raising mid-page cannot be produced on demand with a small file: fail its extraction.
+    def broken(self: pymupdf.Page, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("code=2: syntax error in content stream")
+
+    monkeypatch.setattr(pymupdf.Page, "get_drawings", broken)
+    error = _code(_simple_pdf())
+    assert error.code == "pdf_unreadable" and error.location.page == 1

@@ -15,12 +15,14 @@ from cad3d_kit.conversion import (
     ErrorKind,
     OutputArtifact,
     ProgressCallback,
+    SourceLocation,
     no_progress,
 )
 from cad3d_pdf.core.detect import detect_input
 from cad3d_pdf.core.document import open_pdf
 from cad3d_pdf.core.dxf_fast import RawEntities
 from cad3d_pdf.core.dxf_writer import LayoutWriter, document_bytes, new_document
+from cad3d_pdf.core.model import PageDrawing
 from cad3d_pdf.core.options import PdfLimits, PdfOptions
 from cad3d_pdf.core.page_ranges import parse_page_ranges
 from cad3d_pdf.core.pages import PageResult, convert_pdf_page, convert_raster_image
@@ -131,10 +133,17 @@ def _convert_pdf(data: bytes, options: PdfOptions, limits: PdfLimits, progress: 
                 page = doc.load_page(index)
             except RuntimeError as exc:
                 raise ConversionError("pdf_unreadable", f"page {index + 1} cannot be read: {exc}") from exc
-            result = convert_pdf_page(doc, page, options, limits)
+            try:
+                result = convert_pdf_page(doc, page, options, limits)
+            except RuntimeError as exc:  # MuPDF gives up on content it cannot repair
+                raise ConversionError(
+                    "pdf_unreadable",
+                    f"page {index + 1} cannot be interpreted: {exc}",
+                    location=SourceLocation(page=index + 1),
+                ) from exc
             pages.append((result, assembler.add(result)))
             warnings.extend(result.warnings)
-            result.drawing = type(result.drawing)(result.drawing.width, result.drawing.height)  # free records
+            result.drawing = PageDrawing(result.drawing.width, result.drawing.height)  # written: drop the records
         progress(92.0, "write", "writing DXF")
         return pages, warnings, page_count, assembler.finish()
     finally:
