@@ -17,11 +17,14 @@ from prometheus_client import make_asgi_app
 from cad3d_gateway import api
 from cad3d_gateway.auth import KeyRing
 from cad3d_gateway.backends import Backends
-from cad3d_gateway.dispatcher import Dispatcher, ensure_job_streams
+from cad3d_gateway.cache import CACHE_BUCKET, ResultCache
+from cad3d_gateway.dispatcher import JOBS_STREAM, Dispatcher, ensure_job_streams
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
 from cad3d_gateway.limits import BodySizeLimit
 from cad3d_gateway.metrics import HTTP_DURATION, HTTP_REQUESTS
 from cad3d_gateway.problems import install_problem_handlers
+from cad3d_gateway.quotas import QueueDepth, StoredBytes, TokenBuckets
+from cad3d_gateway.retention import apply_lifecycle
 from cad3d_gateway.settings import GatewaySettings
 from cad3d_kit.messaging import JetStream
 from cad3d_kit.storage import store_from_settings
@@ -52,17 +55,34 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         backends = Backends(settings)
         app.state.settings, app.state.js, app.state.store, app.state.backends = settings, js, store, backends
         app.state.jobs = JobStore(kv)
+        cache_kv = await js.ensure_kv(CACHE_BUCKET, history=1, ttl_seconds=settings.job_retention_seconds)
+        app.state.cache = ResultCache(cache_kv)
         app.state.keyring = KeyRing.from_file(settings.api_keys_file)
+        app.state.rate_limits = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+        app.state.stored_bytes = StoredBytes(kv, settings.max_stored_bytes_per_key)
+        app.state.queue_depth = QueueDepth(js, JOBS_STREAM, settings.max_queue_depth)
+        await app.state.queue_depth.refresh()
+        app.state.queue_depth.start()
+        await asyncio.to_thread(apply_lifecycle, settings)
         dispatcher = None
         if settings.role in ("all", "worker"):
             dispatcher = Dispatcher(
-                js, app.state.jobs, store, backends, settings.dispatcher_concurrency, settings.job_max_attempts
+                js,
+                app.state.jobs,
+                store,
+                backends,
+                settings.dispatcher_concurrency,
+                settings.job_max_attempts,
+                cache=app.state.cache,
+                ack_wait_seconds=settings.ack_wait_seconds,
+                job_timeout_seconds=settings.job_timeout_seconds,
             )
             await dispatcher.start()
         log.info("gateway ready", extra={"role": settings.role, "auth": app.state.keyring.enabled})
         try:
             yield
         finally:
+            await app.state.queue_depth.stop()
             if dispatcher:
                 await dispatcher.stop(grace=settings.job_timeout_seconds / 10)
             await backends.close()
@@ -83,6 +103,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
+        rate_limit = getattr(request.state, "rate_limit", None)
+        if rate_limit is not None:
+            response.headers.update(rate_limit.headers())
         route = getattr(request.scope.get("route"), "path", "unmatched")
         HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
         HTTP_DURATION.labels(route, request.method).observe(time.perf_counter() - started)

@@ -85,6 +85,10 @@ def require(scope: Scope):  # type: ignore[no-untyped-def]
         principal = request.app.state.keyring.authenticate(request.headers.get("authorization"))
         if scope not in principal.scopes:
             raise ProblemError(403, "insufficient_scope", f"This API key lacks the {scope!r} scope")
+        buckets = getattr(request.app.state, "rate_limits", None)
+        if buckets is not None and buckets.enabled:
+            # The headers go on the response in app.py's middleware, whatever the route returns.
+            request.state.rate_limit = buckets.take(principal.key_id)
         return principal
 
     return dependency

@@ -21,11 +21,12 @@ from opentelemetry import trace
 
 from cad3d.common.v1 import common_pb2
 from cad3d_gateway.backends import Backends
+from cad3d_gateway.cache import ResultCache
 from cad3d_gateway.jobstore import JobStore
-from cad3d_gateway.metrics import JOBS_FINISHED
+from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
 from cad3d_kit.conversion import ConversionError, ErrorKind
-from cad3d_kit.messaging import JetStream
+from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream
 from cad3d_kit.storage import ArtifactStore
 from cad3d_kit.tracing import extract_context
 
@@ -35,9 +36,12 @@ tracer = trace.get_tracer("cad3d.gateway.dispatcher")
 JOBS_STREAM = "CAD3D_JOBS"
 JOBS_SUBJECT = "cad3d.jobs"
 CONSUMER = "dispatchers"
-ACK_WAIT_SECONDS = 30.0
 THREE_D_FORMATS = ("glb", "stl", "obj")
 RETRYABLE_KINDS = (ErrorKind.UNAVAILABLE,)
+
+
+class JobCanceled(Exception):
+    """The job was canceled (or otherwise finished) elsewhere while this dispatcher ran it."""
 
 
 def job_subject(kind: str) -> str:
@@ -66,12 +70,20 @@ class Dispatcher:
         backends: Backends,
         concurrency: int,
         max_attempts: int,
+        *,
+        cache: ResultCache | None = None,
+        ack_wait_seconds: float = 30.0,
+        job_timeout_seconds: float = 600.0,
     ) -> None:
         self.js, self.jobs, self.store, self.backends = js, jobs, store, backends
+        self.cache = cache
         self.concurrency = concurrency
         self.max_attempts = max_attempts
+        self.ack_wait = ack_wait_seconds
+        self.job_timeout = job_timeout_seconds
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[str, asyncio.Task[Any]] = {}
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -82,16 +94,28 @@ class Dispatcher:
             stream=JOBS_STREAM,
             config=ConsumerConfig(
                 ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=ACK_WAIT_SECONDS,
+                ack_wait=self.ack_wait,
                 max_deliver=self.max_attempts,
                 max_ack_pending=1000,
             ),
         )
+        # Cancellation reaches a running conversion as the "canceled" CloudEvent the API publishes;
+        # the KV status is checked again before and after each service call in case it was missed.
+        self._cancel_sub = await self.js.nc.subscribe(f"{EVENTS_SUBJECT_PREFIX}.jobs.*.canceled", cb=self._on_canceled)
         self._task = asyncio.create_task(self._loop(), name="dispatcher")
+
+    async def _on_canceled(self, msg: Msg) -> None:
+        job_id = msg.subject.split(".")[-2]
+        task = self._in_flight.get(job_id)
+        if task is not None:
+            log.info("job %s canceled; stopping its conversion", job_id)
+            task.cancel()
 
     async def stop(self, grace: float = 30.0) -> None:
         """Stop fetching; give running jobs ``grace`` seconds, then leave the rest to redelivery."""
         self._stopping.set()
+        with contextlib.suppress(Exception):
+            await self._cancel_sub.unsubscribe()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -122,7 +146,7 @@ class Dispatcher:
 
     async def _heartbeat(self, msg: Msg) -> None:
         while True:
-            await asyncio.sleep(ACK_WAIT_SECONDS / 3)
+            await asyncio.sleep(self.ack_wait / 3)
             with contextlib.suppress(Exception):
                 await msg.in_progress()
 
@@ -146,18 +170,31 @@ class Dispatcher:
             await msg.ack()
             return
 
-        def start(j: JobRecord) -> JobRecord:
+        def start(j: JobRecord) -> JobRecord | None:
+            if j.status.terminal:
+                return None
             j.status, j.stage, j.started_at = JobStatus.running, "starting", j.started_at or utcnow()
             j.attempts += 1
             return j
 
         job = await self.jobs.update(job_id, start)
+        if job.status.terminal:  # canceled between the read and the start
+            await msg.ack()
+            return
         await publish_job_event(self.js, job, "started", {"attempt": job.attempts})
+        started = time.perf_counter()
         failure: ConversionError | None = None
         try:
-            response_artifacts, report, warnings, version = await self._convert(job)
+            response_artifacts, report, warnings, version = await self._convert_cancellable(job)
         except ConversionError as exc:
             failure = exc
+        except JobCanceled:
+            await self._discard_outputs(job)
+            await msg.ack()
+            return
+        finally:
+            outcome = "failed" if failure else "succeeded"
+            CONVERSION_DURATION.labels(job.kind, outcome).observe(time.perf_counter() - started)
         if failure is not None:
             error = failure
             delivered = msg.metadata.num_delivered if msg.metadata else job.attempts
@@ -165,28 +202,68 @@ class Dispatcher:
                 delay = min(2.0**delivered, 30.0)
                 log.warning("job %s: %s (attempt %d), retrying in %.0f s", job_id, error.code, delivered, delay)
 
-                def requeue(j: JobRecord) -> JobRecord:
+                def requeue(j: JobRecord) -> JobRecord | None:
+                    if j.status.terminal:
+                        return None
                     j.status, j.stage = JobStatus.queued, f"retrying after {error.code}"
                     return j
 
                 await self.jobs.update(job_id, requeue)
                 await msg.nak(delay=delay)
                 return
-            job = await self.jobs.update(job_id, lambda j: self._fail(j, error))
+            job = await self.jobs.update(job_id, lambda j: None if j.status.terminal else self._fail(j, error))
+            if job.status != JobStatus.failed:  # canceled meanwhile
+                await msg.ack()
+                return
             JOBS_FINISHED.labels(job.kind, "failed").inc()
             await publish_job_event(self.js, job, "failed", {"error": {"code": error.code, "message": error.message}})
             await msg.ack()
             return
 
-        def succeed(j: JobRecord) -> JobRecord:
+        def succeed(j: JobRecord) -> JobRecord | None:
+            if j.status.terminal:
+                return None
             j.status, j.stage, j.progress, j.finished_at = JobStatus.succeeded, "done", 100.0, utcnow()
             j.artifacts, j.report, j.warnings, j.converter_version = response_artifacts, report, warnings, version
             return j
 
         job = await self.jobs.update(job_id, succeed)
+        if job.status != JobStatus.succeeded:  # canceled while the service was converting
+            await self._discard_outputs(job)
+            await msg.ack()
+            return
+        if self.cache is not None and job.use_cache:
+            try:
+                await self.cache.remember(job)
+            except Exception as exc:  # the result is stored; a cache miss later is harmless
+                log.warning("could not cache the result of %s: %s", job_id, exc)
         JOBS_FINISHED.labels(job.kind, "succeeded").inc()
         await publish_job_event(self.js, job, "succeeded")
         await msg.ack()
+
+    async def _convert_cancellable(
+        self, job: JobRecord
+    ) -> tuple[list[ArtifactInfo], dict[str, Any], list[dict[str, Any]], str]:
+        """Run the conversion; JobCanceled when the job is canceled meanwhile, job_timeout past the deadline."""
+        task = asyncio.create_task(self._convert(job))
+        self._in_flight[job.id] = task
+        try:
+            return await asyncio.wait_for(task, timeout=self.job_timeout)
+        except TimeoutError:
+            raise ConversionError(
+                "job_timeout", f"the job did not finish within {self.job_timeout:g} s", ErrorKind.DEADLINE
+            ) from None
+        except asyncio.CancelledError:
+            if self._stopping.is_set() or not task.cancelled():
+                raise
+            raise JobCanceled(job.id) from None
+        finally:
+            self._in_flight.pop(job.id, None)
+
+    async def _discard_outputs(self, job: JobRecord) -> None:
+        """A canceled job keeps nothing: the API deleted its prefix, but the service may have written since."""
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.store.delete_prefix, job.prefix)
 
     @staticmethod
     def _fail(job: JobRecord, error: ConversionError) -> JobRecord:

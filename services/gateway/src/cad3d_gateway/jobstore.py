@@ -2,6 +2,14 @@
 
 Updates use optimistic concurrency (the KV revision), so the API (e.g. cancel) and a dispatcher
 never overwrite each other's changes.
+
+Keys in the bucket (KV keys are NATS subject tokens, so tenants and API keys are hex-encoded):
+
+- ``<job id>``: the JobRecord. Job ids are time-ordered, so sorting them sorts by creation.
+- ``idx.<tenant hex>.<job id>``: the tenant's job index, so a listing reads only its own keys
+  (a subject-filtered key listing) rather than every job in the bucket. Written before the job.
+- ``active.<key hex>.<job id>``: a job of this API key that is not finished yet; counting them
+  enforces the per-key concurrent-job limit across all gateway replicas.
 """
 
 from __future__ import annotations
@@ -10,10 +18,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 
-from cad3d_gateway.models import JobRecord
+from cad3d_gateway.models import JobRecord, JobStatus
 
 JOBS_BUCKET = "cad3d_jobs"
 
@@ -22,11 +30,26 @@ class JobNotFound(KeyError):
     pass
 
 
+def token(text: str) -> str:
+    """Any tenant or key name as a safe KV key token."""
+    return text.encode().hex() or "00"
+
+
+def index_key(tenant: str, job_id: str) -> str:
+    return f"idx.{token(tenant)}.{job_id}"
+
+
+def active_key(key_id: str, job_id: str) -> str:
+    return f"active.{token(key_id)}.{job_id}"
+
+
 class JobStore:
     def __init__(self, kv: KeyValue) -> None:
         self.kv = kv
 
     async def create(self, job: JobRecord) -> None:
+        await self.kv.put(index_key(job.tenant, job.id), b"")
+        await self.kv.put(active_key(job.key_id, job.id), b"")
         await self.kv.create(job.id, job.model_dump_json().encode())
 
     async def get(self, job_id: str) -> JobRecord | None:
@@ -38,9 +61,47 @@ class JobStore:
             return None
         return JobRecord.model_validate_json(entry.value)
 
+    async def _keys(self, pattern: str) -> list[str]:
+        try:
+            return list(await self.kv.keys(filters=[pattern]))
+        except NoKeysError:
+            return []
+
+    async def job_ids(self, tenant: str) -> list[str]:
+        """The tenant's job ids, newest first."""
+        prefix = f"idx.{token(tenant)}."
+        return sorted((k[len(prefix) :] for k in await self._keys(prefix + "*")), reverse=True)
+
+    async def active_count(self, key_id: str) -> int:
+        return len(await self._keys(f"active.{token(key_id)}.*"))
+
+    async def release(self, job: JobRecord) -> None:
+        """The job no longer counts against its key's concurrent-job limit."""
+        with contextlib.suppress(Exception):
+            await self.kv.delete(active_key(job.key_id, job.id))
+
+    async def list(
+        self, tenant: str, *, after: str | None, limit: int, status: JobStatus | None
+    ) -> tuple[list[JobRecord], str | None]:
+        """A page of the tenant's jobs, newest first, starting after the cursor ``after``.
+
+        Returns the page and the cursor of the next page (None on the last page).
+        """
+        ids = [i for i in await self.job_ids(tenant) if after is None or i < after]
+        page: list[JobRecord] = []
+        for position, job_id in enumerate(ids):
+            job = await self.get(job_id)
+            if job is None or (status is not None and job.status != status):
+                continue
+            page.append(job)
+            if len(page) == limit:
+                more = position + 1 < len(ids)
+                return page, (job_id if more else None)
+        return page, None
+
     async def update(self, job_id: str, change: Callable[[JobRecord], JobRecord | None]) -> JobRecord:
         """Apply ``change`` atomically; returning None from it means "leave as is"."""
-        for _ in range(20):
+        for _ in range(50):
             try:
                 entry = await self.kv.get(job_id)
             except KeyNotFoundError:
@@ -53,27 +114,35 @@ class JobStore:
                 return current
             try:
                 await self.kv.update(job_id, updated.model_dump_json().encode(), last=entry.revision)
-                return updated
             except KeyWrongLastSequenceError:
                 await asyncio.sleep(0.01)
+                continue
+            if updated.status.terminal and not current.status.terminal:
+                await self.release(updated)
+            return updated
         raise RuntimeError(f"job {job_id} is updated too often to change")
 
-    async def wait_terminal(self, job_id: str, timeout: float) -> JobRecord | None:
-        """The job once it is finished, or its latest state when ``timeout`` runs out."""
+    async def wait_terminal(self, job_id: str, timeout: float | None) -> JobRecord | None:
+        """The job once it is finished, or its latest state when ``timeout`` runs out (None = no limit)."""
         job = await self.get(job_id)
-        if job is None or job.status.terminal or timeout <= 0:
+        if job is None or job.status.terminal or (timeout is not None and timeout <= 0):
             return job
         watcher = await self.kv.watch(job_id, include_history=False)
         try:
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while (left := deadline - loop.time()) > 0:
+            deadline = None if timeout is None else loop.time() + timeout
+            while deadline is None or (left := deadline - loop.time()) > 0:
                 with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-                    entry = await watcher.updates(timeout=left)
+                    entry = await watcher.updates(timeout=5.0 if deadline is None else min(left, 5.0))
                     if entry is not None and entry.value:
                         job = JobRecord.model_validate_json(entry.value)
                         if job.status.terminal:
                             return job
+                # A watch can miss nothing, but re-read in case the watcher lagged behind a purge.
+                if deadline is None:
+                    current = await self.get(job_id)
+                    if current is None or current.status.terminal:
+                        return current
             return await self.get(job_id)
         finally:
             await watcher.stop()

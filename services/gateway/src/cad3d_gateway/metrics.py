@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from cad3d_kit.metrics import DURATION_BUCKETS
 
@@ -17,3 +17,16 @@ HTTP_DURATION = Histogram(
 )
 JOBS_CREATED = Counter("cad3d_jobs_created_total", "Jobs accepted, by kind.", ["kind"])
 JOBS_FINISHED = Counter("cad3d_jobs_finished_total", "Jobs finished, by kind and status.", ["kind", "status"])
+CONVERSION_DURATION = Histogram(
+    "cad3d_job_duration_seconds",
+    "Time a dispatcher spent on one job (service calls and storing), by kind and outcome.",
+    ["kind", "status"],
+    buckets=DURATION_BUCKETS,
+)
+QUEUE_DEPTH = Gauge("cad3d_job_queue_depth", "Jobs waiting or running in the JetStream work queue.")
+CACHE_LOOKUPS = Counter(
+    "cad3d_result_cache_lookups_total",
+    "Result-cache lookups by outcome (hit, miss, bypass); hit ratio = hit / (hit + miss).",
+    ["outcome"],
+)
+REJECTED = Counter("cad3d_requests_rejected_total", "Requests refused by a limit, by reason.", ["reason"])

@@ -55,6 +55,7 @@ class JobRecord(BaseModel):
 
     id: str
     tenant: str
+    key_id: str = "anonymous"
     kind: Literal["dxf", "pdf", "image"]
     status: JobStatus = JobStatus.queued
     progress: float = 0.0
@@ -70,10 +71,16 @@ class JobRecord(BaseModel):
     warnings: list[dict[str, Any]] = Field(default_factory=list)
     error: JobError | None = None
     converter_version: str = ""
+    use_cache: bool = Field(True, description="False when the client sent Cache-Control: no-cache.")
+    cached_from: str | None = Field(None, description="The job whose stored result this job reused.")
+
+    @property
+    def prefix(self) -> str:
+        return f"tenants/{self.tenant}/jobs/{self.id}"
 
     @property
     def output_prefix(self) -> str:
-        return f"tenants/{self.tenant}/jobs/{self.id}/outputs"
+        return f"{self.prefix}/outputs"
 
 
 class ArtifactLink(BaseModel):
@@ -114,6 +121,7 @@ class JobView(BaseModel):
     warnings: list[dict[str, Any]]
     error: JobError | None
     converter_version: str
+    cached: bool = Field(description="True when the result came from the result cache without converting.")
     links: JobLinks
 
     @classmethod
@@ -153,5 +161,14 @@ class JobView(BaseModel):
             warnings=job.warnings,
             error=job.error,
             converter_version=job.converter_version,
+            cached=job.cached_from is not None,
             links=JobLinks(self=self_url, artifacts={a.name: a.href for a in artifacts}),
         )
+
+
+class JobPage(BaseModel):
+    """One page of the caller's jobs, newest first."""
+
+    items: list[JobView]
+    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null on the last page.")
+    next: str | None = Field(description="URL of the next page; null on the last page.")

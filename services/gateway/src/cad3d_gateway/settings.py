@@ -36,3 +36,22 @@ class GatewaySettings(ComponentSettings):
     job_retention_seconds: float = Field(7 * 24 * 3600, gt=0, description="How long job records are kept.")
     presign_seconds: int = Field(300, ge=10, description="Lifetime of presigned artifact download URLs.")
     max_wait_seconds: float = Field(60.0, ge=0, description="Upper bound on the Prefer: wait=N a client may ask.")
+    ack_wait_seconds: float = Field(
+        30.0, gt=0, description="Seconds without an ack or heartbeat before JetStream redelivers a job."
+    )
+    max_queue_depth: int = Field(
+        1000, ge=0, description="Jobs waiting or running past which new ones get 503 + Retry-After; 0 = no limit."
+    )
+    rate_limit_per_second: float = Field(
+        0.0, ge=0, description="Requests per second per API key (token bucket, per gateway replica); 0 = no limit."
+    )
+    rate_limit_burst: int = Field(20, ge=1, description="Token-bucket size: requests a key may make at once.")
+    max_active_jobs_per_key: int = Field(
+        0, ge=0, description="Unfinished jobs one API key may have at once (all replicas); 0 = no limit."
+    )
+    max_stored_bytes_per_key: int = Field(
+        0, ge=0, description="Bytes of inputs one API key may keep stored (all replicas); 0 = no limit."
+    )
+    s3_lifecycle_days: int = Field(
+        7, ge=0, description="S3 lifecycle rule: objects under tenants/ expire after this many days; 0 = none set."
+    )
