@@ -27,7 +27,8 @@ def machine_description() -> str:
     except OSError:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {sys.version.split()[0]}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB RAM, {system}, Python {sys.version.split()[0]}"
 
 
 def git_revision() -> str:
