@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from cad3d_gateway.models import JobRecord, JobStatus
@@ -62,10 +62,17 @@ class JobStore:
         return JobRecord.model_validate_json(entry.value)
 
     async def _keys(self, pattern: str) -> list[str]:
+        """Keys matching a subject pattern, filtered by the server (nats-py's keys() filters client-side)."""
+        watcher = await self.kv.watch(pattern, meta_only=True, ignore_deletes=True)
+        keys = []
         try:
-            return list(await self.kv.keys(filters=[pattern]))
-        except NoKeysError:
-            return []
+            async for entry in watcher:
+                if entry is None:  # the end of the current values
+                    break
+                keys.append(entry.key)
+        finally:
+            await watcher.stop()
+        return keys
 
     async def job_ids(self, tenant: str) -> list[str]:
         """The tenant's job ids, newest first."""
