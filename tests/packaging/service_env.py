@@ -113,3 +113,26 @@ def largest_entries(venv: Path, count: int = 6) -> list[tuple[str, float]]:
     (site_packages,) = (venv / "lib").glob("python3*/site-packages")
     sizes = [(entry.name, installed_bytes(entry) / 1e6) for entry in site_packages.iterdir() if entry.is_dir()]
     return sorted(sizes, key=lambda item: item[1], reverse=True)[:count]
+
+
+def system_libraries(venv: Path) -> dict[str, set[str]]:
+    """Shared libraries the venv's native code loads from outside the venv: {library: {extension}}.
+
+    "not found" entries are reported too: a library neither bundled in a wheel nor on the system.
+    """
+    ldd = shutil.which("ldd")
+    if ldd is None:
+        raise FileNotFoundError("ldd")
+    needed: dict[str, set[str]] = {}
+    for library in venv.rglob("*.so*"):
+        if not library.is_file() or library.is_symlink():
+            continue
+        result = subprocess.run([ldd, str(library)], capture_output=True, text=True, timeout=30)
+        for line in result.stdout.splitlines():
+            name, arrow, location = line.strip().partition(" => ")
+            if not arrow:
+                continue
+            path = location.split(" (")[0].strip()
+            if path == "not found" or not path.startswith(str(venv)):
+                needed.setdefault(name if path != "not found" else f"{name} (not found)", set()).add(library.name)
+    return needed

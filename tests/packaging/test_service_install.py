@@ -21,6 +21,7 @@ from tests.packaging.service_env import (
     installed_bytes,
     installed_distributions,
     largest_entries,
+    system_libraries,
     uv_binary,
 )
 from tests.support.servers import free_port, grpc_serving, http_ok, nats_server, wait_until
@@ -35,6 +36,19 @@ OTHER_MEMBERS = {"cad3d-gateway", "cad3d-dxf", "cad3d-pdf", "cad3d-depth", "cad3
 DEV_TOOLS = {"pytest", "ruff", "mypy", "moto", "hypothesis", "helm-python-sdk", "grpcio-tools"}
 STANDIN_MODEL = REPO_ROOT / "models" / "midas_standin_256" / "1" / "model.onnx"
 START_TIMEOUT_S = 90
+# What python:3.11-slim-bookworm ships: glibc, libgcc, libstdc++ and zlib (all of Debian's
+# "required" set). Anything else would need an apt-get line in the runtime stage.
+BASE_IMAGE_LIBRARIES = {
+    "libc.so.6",
+    "libm.so.6",
+    "libdl.so.2",
+    "libpthread.so.0",
+    "librt.so.1",
+    "libutil.so.1",
+    "libgcc_s.so.1",
+    "libstdc++.so.6",
+    "libz.so.1",
+}
 # Measured overruns the owning service has to resolve; the test turns back into a hard check as
 # soon as the size is within target (the entry can then be deleted).
 KNOWN_OVER_TARGET = {
@@ -133,6 +147,16 @@ def test_installs_alone_within_its_size_target(service: str, service_venv: Path)
     if service in KNOWN_OVER_TARGET and size_mb > SIZE_LIMITS_MB[service]:
         pytest.xfail(KNOWN_OVER_TARGET[service])
     assert size_mb <= SIZE_LIMITS_MB[service], f"largest parts (MB): {largest_entries(service_venv)}"
+
+
+@per_service
+def test_native_code_needs_only_what_the_slim_base_image_has(service: str, service_venv: Path) -> None:
+    try:
+        needed = system_libraries(service_venv)
+    except FileNotFoundError:
+        pytest.skip("ldd is not available on this machine")
+    extra = {name: sorted(users)[:3] for name, users in needed.items() if name not in BASE_IMAGE_LIBRARIES}
+    assert extra == {}, "libraries the runtime image would lack"
 
 
 @per_service
