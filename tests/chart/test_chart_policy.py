@@ -111,6 +111,23 @@ def test_hardened_security_context(value_set: str) -> None:
             assert tmp_mounts and tmp_mounts[0]["name"] in tmp_volumes, "writable /tmp on an emptyDir"
 
 
+RESTRICTED_VOLUME_TYPES = {"configMap", "emptyDir", "secret", "projected", "downwardAPI", "csi", "ephemeral"}
+
+
+@pytest.mark.parametrize("value_set", ALL_SETS)
+def test_pods_meet_the_restricted_pod_security_standard(value_set: str) -> None:
+    for workload in workloads(render_value_set(value_set)):
+        spec = pod_spec(workload)
+        for host_field in ("hostNetwork", "hostPID", "hostIPC"):
+            assert not spec.get(host_field), host_field
+        for volume in spec.get("volumes", []):
+            assert set(volume) - {"name"} <= RESTRICTED_VOLUME_TYPES, volume
+        for container in containers(workload):
+            assert all("hostPort" not in port for port in container.get("ports", []))
+            added = container["securityContext"]["capabilities"].get("add", [])
+            assert set(added) <= {"NET_BIND_SERVICE"}
+
+
 @pytest.mark.parametrize("value_set", ALL_SETS)
 def test_probes(value_set: str) -> None:
     for name, deployment in deployments(value_set).items():
