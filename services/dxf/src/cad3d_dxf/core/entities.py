@@ -141,6 +141,24 @@ class _PendingCurve:
 
 
 @dataclass
+class _PendingArc:
+    """A CIRCLE/ARC in the default OCS, flattened analytically once the tolerance is known."""
+
+    cx: float
+    cy: float
+    z: float
+    radius: float
+    start: float  # radians
+    sweep: float  # radians, 2 pi for a circle
+    closed: bool
+    dxftype: str
+    handle: str
+    layer: str
+    color: RGB | None
+    thickness: float
+
+
+@dataclass
 class Collected:
     contours: list[Contour] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
@@ -193,6 +211,7 @@ class EntityCollector:
         self.building = building
         self.out = Collected()
         self._pending: list[_PendingCurve] = []
+        self._pending_arcs: list[_PendingArc] = []
         self._layer_names: dict[str, str] = {}
         self._dispatch: dict[str, Any] = {
             "LINE": self._line,
@@ -221,7 +240,10 @@ class EntityCollector:
             self.out.flatten_distance = float(np.linalg.norm(high - low)) * self.flatten_relative
         for pending in self._pending:
             self._flatten_pending(pending)
+        for arc in self._pending_arcs:
+            self._flatten_arc(arc)
         self._pending.clear()
+        self._pending_arcs.clear()
         return self.out
 
     def _visit(self, entity: DXFGraphic) -> None:
@@ -287,6 +309,9 @@ class EntityCollector:
         chunks = [self.out.line_array(layer)[:, :4].reshape(-1, 2) for layer in self.out.line_layers()]
         chunks += [c.points for c in self.out.contours] + [p.points for p in self.out.pieces]
         chunks += [m.vertices[:, :2] for m in self.out.meshes]
+        if self._pending_arcs:
+            arcs = np.asarray([(a.cx, a.cy, a.radius) for a in self._pending_arcs])
+            chunks.append(np.concatenate([arcs[:, :2] - arcs[:, 2:3], arcs[:, :2] + arcs[:, 2:3]]))
         for pending in self._pending:
             # Control points enclose the curve (convex hull property): good enough for a tolerance.
             control = pending.path.control_vertices()
@@ -300,14 +325,27 @@ class EntityCollector:
             return None
         return points.min(axis=0), points.max(axis=0)
 
+    def _tolerance(self, size: float) -> float:
+        # Relative to the drawing, but small curves (bolt holes in a site plan) get a finer
+        # tolerance relative to themselves, down to a hundredth of the drawing tolerance.
+        drawing = self.out.flatten_distance
+        return max(min(drawing, size * _FLATTEN_ENTITY_RELATIVE), drawing * 1e-2, 1e-12)
+
+    def _flatten_arc(self, arc: _PendingArc) -> None:
+        distance = min(self._tolerance(2.0 * arc.radius), arc.radius)
+        step = 2.0 * math.acos(1.0 - distance / arc.radius)  # chord angle for that sagitta
+        count = int(min(max(math.ceil(arc.sweep / step), math.ceil(8 * arc.sweep / math.tau), 2), 4096))
+        angles = arc.start + np.linspace(0.0, arc.sweep, count, endpoint=not arc.closed)
+        points3 = np.column_stack(
+            [arc.cx + arc.radius * np.cos(angles), arc.cy + arc.radius * np.sin(angles), np.full(count, arc.z)]
+        )
+        self._add(points3, arc.closed, arc.dxftype, arc.handle, arc.layer, arc.color, arc.thickness, count_use=False)
+
     def _flatten_pending(self, pending: _PendingCurve) -> None:
         try:
             bbox = pending.path.bbox()
             size = (bbox.size.x**2 + bbox.size.y**2) ** 0.5 if bbox.has_data else 0.0
-            # Relative to the drawing, but small curves (bolt holes in a site plan) get a finer
-            # tolerance relative to themselves, down to a millionth of the drawing.
-            drawing = self.out.flatten_distance
-            distance = max(min(drawing, size * _FLATTEN_ENTITY_RELATIVE), drawing * 1e-2, 1e-12)
+            distance = self._tolerance(size)
             points3 = np.asarray([(v.x, v.y, v.z) for v in pending.path.flattening(distance, segments=2)])
         except Exception as exc:
             self._skip(pending.handle, pending.dxftype, pending.layer, f"cannot be flattened: {exc}")
@@ -438,6 +476,9 @@ class EntityCollector:
             if not (radius > 0 and math.isfinite(radius)):
                 self._skip(handle, dxftype, layer, f"{dxftype.lower()} with zero or invalid radius")
                 return
+            if tuple(entity.dxf.get("extrusion", (0, 0, 1))) == (0, 0, 1):
+                self._defer_arc(entity, handle, layer, radius, closed)
+                return
         elif dxftype == "ELLIPSE":
             ratio = float(entity.dxf.ratio)
             major = Vec3(entity.dxf.major_axis).magnitude
@@ -456,6 +497,36 @@ class EntityCollector:
             closed = closed or path.start.isclose(path.end)
         thickness = float(entity.dxf.get("thickness", 0.0)) if dxftype in ("CIRCLE", "ARC") else 0.0
         self._defer(path, closed, entity, handle, layer, thickness, z_planar_check=dxftype == "SPLINE")
+
+    def _defer_arc(self, entity: Any, handle: str, layer: str, radius: float, closed: bool) -> None:
+        center = entity.dxf.center
+        if closed:
+            start, sweep = 0.0, math.tau
+        else:
+            start = math.radians(float(entity.dxf.start_angle))
+            sweep = (math.radians(float(entity.dxf.end_angle)) - start) % math.tau or math.tau
+        if not all(math.isfinite(v) for v in (center.x, center.y, center.z, start, sweep)):
+            self._skip(handle, entity.dxftype(), layer, "non-finite coordinates")
+            return
+        color = self._color(entity, layer)
+        thickness = float(entity.dxf.get("thickness", 0.0))
+        self._pending_arcs.append(
+            _PendingArc(
+                center.x,
+                center.y,
+                center.z,
+                radius,
+                start,
+                sweep,
+                closed,
+                entity.dxftype(),
+                handle,
+                layer,
+                color,
+                thickness,
+            )
+        )
+        self._used(entity.dxftype(), layer, color)
 
     def _hatch(self, entity: Any, handle: str, layer: str) -> None:
         if not self._planar_in_xy(entity, handle, layer):

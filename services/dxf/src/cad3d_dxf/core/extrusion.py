@@ -37,33 +37,6 @@ class MeshArrays:
         )
 
 
-def _ring_coords(ring: shapely.LinearRing) -> np.ndarray:
-    """Ring vertices without the closing point, repeated points or exactly collinear points.
-
-    Earcut silently drops collinear vertices from the caps; the side walls would still use them
-    and the solid would get T-junctions (not watertight). Dropping them here keeps both in step
-    and does not change the area.
-    """
-    coords = np.asarray(ring.coords, dtype=float)[:-1, :2]
-    for _ in range(16):
-        if len(coords) < 3:
-            return coords
-        # Repeated points first (keeping one of each run), then collinear points: doing both at
-        # once would drop every copy of a repeated corner.
-        coords = coords[np.any(coords != np.roll(coords, 1, axis=0), axis=1)]
-        if len(coords) < 3:
-            return coords
-        prev, nxt = np.roll(coords, 1, axis=0), np.roll(coords, -1, axis=0)
-        cross = (coords[:, 0] - prev[:, 0]) * (nxt[:, 1] - prev[:, 1]) - (coords[:, 1] - prev[:, 1]) * (
-            nxt[:, 0] - prev[:, 0]
-        )
-        keep = cross != 0
-        if keep.all():
-            return coords
-        coords = coords[keep]
-    return coords
-
-
 def _earcut_cap(flat: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return mapbox_earcut.triangulate_float64(flat, ends).astype(np.int64).reshape(-1, 3)
 
@@ -99,10 +72,7 @@ def _solid_from_cap(points: np.ndarray, cap: np.ndarray, base: float, height: fl
     # Triangle winding is not specified: make every top triangle counter-clockwise (+Z).
     flip = _cross(points[cap[:, 0]], points[cap[:, 1]], points[cap[:, 2]]) < 0
     cap[flip] = cap[flip][:, ::-1]
-    edges = np.concatenate([cap[:, [0, 1]], cap[:, [1, 2]], cap[:, [2, 0]]])
-    forward = edges[:, 0] * n + edges[:, 1]
-    backward = edges[:, 1] * n + edges[:, 0]
-    boundary = edges[~np.isin(forward, backward)]
+    boundary = _boundary_edges(cap, n)
     i, j = boundary[:, 0], boundary[:, 1]
     # Counter-clockwise boundary edge i -> j has the solid on its left: the wall faces right (outward).
     sides = np.concatenate([np.column_stack([i, j, j + n]), np.column_stack([i, j + n, i + n])])
@@ -125,13 +95,21 @@ def extrude_polygon(polygon: Polygon, base: float, height: float) -> MeshArrays:
     Earcut on the ring vertices handles nearly everything; rings touching at a vertex or spikes
     fall back to merged vertices with GEOS's constrained Delaunay, and last to Manifold.
     """
-    polygon = shapely.orient_polygons(polygon)
-    rings = [_ring_coords(polygon.exterior)] + [_ring_coords(r) for r in polygon.interiors]
-    if len(rings[0]) < 3:
+    coords, ring_of = shapely.get_coordinates(shapely.get_rings(polygon), return_index=True)
+    closing = np.r_[ring_of[1:] != ring_of[:-1], True]
+    coords, ring_of = coords[~closing], ring_of[~closing]
+    keep = _clean_rings(coords, ring_of)
+    flat, ring_of = coords[keep], ring_of[keep]
+    sizes = np.bincount(ring_of, minlength=int(ring_of.max()) + 1 if len(ring_of) else 0)
+    if len(sizes) == 0 or sizes[0] < 3:
         return MeshArrays.empty()
-    rings = [rings[0]] + [r for r in rings[1:] if len(r) >= 3]
-    flat = np.concatenate(rings) if len(rings) > 1 else rings[0]
-    ends = np.cumsum([len(r) for r in rings]).astype(np.uint32)
+    if np.any(sizes[1:] < 3):  # a hole that collapsed to nothing: drop it
+        valid = sizes >= 3
+        flat, ring_of = flat[valid[ring_of]], ring_of[valid[ring_of]]
+        sizes = sizes[valid]
+    ends = np.cumsum(sizes).astype(np.uint32)
+    starts = np.r_[0, ends[:-1]].astype(np.int64)
+    rings = [flat[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     target = polygon.area
     cap = _earcut_cap(flat, ends)
     area_ok = len(cap) > 0 and math.isclose(_cap_area(flat, cap), target, rel_tol=1e-9)
@@ -159,6 +137,16 @@ def _manifold_extrude(rings: list[np.ndarray], base: float, height: float) -> Me
     solid = manifold3d.Manifold.extrude(section, height).translate((0.0, 0.0, base))
     mesh = solid.to_mesh64()
     return MeshArrays(np.asarray(mesh.vert_properties, dtype=float)[:, :3], np.asarray(mesh.tri_verts, dtype=np.int64))
+
+
+def _boundary_edges(cap: np.ndarray, n: int) -> np.ndarray:
+    """Directed cap edges whose reverse is not a cap edge: the outline of the triangulation."""
+    edges = np.concatenate([cap[:, [0, 1]], cap[:, [1, 2]], cap[:, [2, 0]]])
+    forward = edges[:, 0] * n + edges[:, 1]
+    backward = np.sort(edges[:, 1] * n + edges[:, 0])
+    # Sorted search rather than np.isin: numpy's hash-based isin is several times slower here.
+    position = np.minimum(np.searchsorted(backward, forward), len(backward) - 1)
+    return edges[backward[position] != forward]
 
 
 def signed_volume(mesh: MeshArrays) -> float:
@@ -203,7 +191,12 @@ def _ring_neighbours(keep_index: np.ndarray, ring_of: np.ndarray) -> tuple[np.nd
 
 
 def _clean_rings(points: np.ndarray, ring_of: np.ndarray) -> np.ndarray:
-    """Indices of ring points to keep: no repeated or exactly collinear points (see _ring_coords)."""
+    """Indices of ring points to keep: no repeated and no exactly collinear points.
+
+    Earcut silently drops collinear vertices from the caps; walls would still use them and the
+    solid would get T-junctions. Repeated points go first (keeping one of each run), then collinear
+    ones: doing both at once would drop every copy of a repeated corner.
+    """
     keep = np.arange(len(points))
     for _ in range(16):
         prev, _nxt = _ring_neighbours(keep, ring_of)
@@ -281,10 +274,7 @@ def _extrude_simple(
     flip = cross < 0
     cap[flip] = cap[flip][:, ::-1]
     n = len(points)
-    edges = np.concatenate([cap[:, [0, 1]], cap[:, [1, 2]], cap[:, [2, 0]]])
-    forward = edges[:, 0] * n + edges[:, 1]
-    backward = edges[:, 1] * n + edges[:, 0]
-    boundary = edges[~np.isin(forward, backward)]
+    boundary = _boundary_edges(cap, n)
     i, j = boundary[:, 0], boundary[:, 1]
     sides = np.concatenate([np.column_stack([i, j, j + n]), np.column_stack([i, j + n, i + n])])
     faces = np.concatenate([cap[:, ::-1], cap + n, sides])

@@ -34,9 +34,9 @@ def ring_polygons(rings: list[np.ndarray], min_area: float) -> list[list[Polygon
     result: list[list[Polygon]] = []
     if not rings:
         return result
-    closed = [np.vstack([r, r[:1]]) for r in rings]
+    # shapely closes each ring itself.
     polys = shapely.polygons(
-        shapely.linearrings(np.concatenate(closed), indices=np.repeat(np.arange(len(closed)), [len(c) for c in closed]))
+        shapely.linearrings(np.concatenate(rings), indices=np.repeat(np.arange(len(rings)), [len(r) for r in rings]))
     )
     valid = shapely.is_valid(polys)
     for poly, ok in zip(polys, valid, strict=True):
@@ -56,12 +56,15 @@ def nest_by_containment(regions: list[Region]) -> tuple[list[Region], int]:
     """
     rings: list[Polygon] = []
     owner: list[int] = []
+    is_exterior: list[bool] = []
     for index, region in enumerate(regions):
         rings.append(Polygon(region.polygon.exterior))
         owner.append(index)
+        is_exterior.append(True)
         for interior in region.polygon.interiors:
             rings.append(Polygon(interior))
             owner.append(index)
+            is_exterior.append(False)
     if len(rings) <= 1:
         return regions, 0
     ring_array = np.asarray(rings, dtype=object)
@@ -94,10 +97,16 @@ def nest_by_containment(regions: list[Region]) -> tuple[list[Region], int]:
         if index in duplicates:
             continue
         region = regions[owner[index]]
-        holes = children.get(index)
-        shell = rings[index]
-        if holes:
-            cut = shell.difference(shapely.union_all(ring_array[holes]))
+        holes = children.get(index, [])
+        own = [h for h in holes if owner[h] == owner[index] and not is_exterior[h]]
+        others = [h for h in holes if not (owner[h] == owner[index] and not is_exterior[h])]
+        if is_exterior[index] and len(own) == len(region.polygon.interiors):
+            # The usual case: a region's holes are its own interior rings; no boolean operation.
+            shell = region.polygon
+        else:
+            shell = Polygon(rings[index].exterior, [rings[h].exterior for h in own]) if own else rings[index]
+        if others:
+            cut = shell.difference(shapely.union_all(ring_array[others]))
             filled.extend(Region(p, region.layer, region.handle) for p in polygons_of(cut))
         else:
             filled.append(Region(shell, region.layer, region.handle))
