@@ -1,4 +1,4 @@
-"""Fixtures of the job API tests: one dxf service and API keys for two tenants, shared per module."""
+"""Fixtures of the job API tests: one dxf service for all their modules, and API key files."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def write_keys(workdir: Path, names: dict[str, tuple[str, list[str]]]) -> Keys:
     return Keys(path, plain)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jobs_minio(s3: S3Server) -> Minio:
     client = Minio(s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key, secure=False)
     if not client.bucket_exists(JOBS_BUCKET):
@@ -45,7 +45,7 @@ def jobs_minio(s3: S3Server) -> Minio:
     return client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jobs_storage(s3: S3Server, jobs_minio: Minio) -> dict[str, str]:
     return storage_env(s3, None, JOBS_BUCKET)
 
@@ -56,7 +56,7 @@ class Service:
     address: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dxf_service(tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str]) -> Iterator[Service]:
     process, address = start_service("dxf", tmp_path_factory.mktemp("jobs-dxf"), jobs_storage)
     yield Service(process, address)

@@ -1,0 +1,127 @@
+"""Limits against real servers: per-key rate, concurrent jobs and storage quota; queue backpressure.
+
+The gateways here are API-only replicas on their own nats-server, so accepted jobs stay queued
+(nothing dispatches them) and the queue depth and unfinished-job counts are exact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Keys, Service, write_keys
+from tests.support.fixtures import plate_with_hole
+from tests.support.servers import nats_server, start_gateway
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+@pytest.fixture(scope="module")
+def own_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with nats_server(tmp_path_factory.mktemp("limits-nats")) as url:
+        yield url
+
+
+def api_only_gateway(
+    workdir: Path, storage: dict[str, str], nats_url: str, dxf: Service, env: dict[str, str]
+) -> Iterator[tuple[str, Keys]]:
+    keys = write_keys(workdir, {name: (name, ["read", "write"]) for name in ("rl", "act", "q", "quota")})
+    process, url = start_gateway(
+        workdir,
+        storage,
+        nats_url,
+        {"dxf": dxf.address},
+        {"CAD3D_GATEWAY_API_KEYS_FILE": str(keys.file), "CAD3D_GATEWAY_ROLE": "api", **env},
+    )
+    yield url, keys
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def limited(
+    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], own_nats: str, dxf_service: Service
+) -> Iterator[tuple[str, Keys]]:
+    yield from api_only_gateway(
+        tmp_path_factory.mktemp("limited"),
+        jobs_storage,
+        own_nats,
+        dxf_service,
+        {
+            "CAD3D_GATEWAY_RATE_LIMIT_PER_SECOND": "2",
+            "CAD3D_GATEWAY_RATE_LIMIT_BURST": "4",
+            "CAD3D_GATEWAY_MAX_ACTIVE_JOBS_PER_KEY": "2",
+            "CAD3D_GATEWAY_MAX_QUEUE_DEPTH": "3",
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def quota(
+    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], own_nats: str, dxf_service: Service
+) -> Iterator[tuple[str, Keys]]:
+    yield from api_only_gateway(
+        tmp_path_factory.mktemp("quota"),
+        jobs_storage,
+        own_nats,
+        dxf_service,
+        {"CAD3D_GATEWAY_MAX_STORED_BYTES_PER_KEY": "1", "CAD3D_GATEWAY_MAX_QUEUE_DEPTH": "0"},
+    )
+
+
+def post(url: str, keys: Keys, name: str) -> httpx.Response:
+    return httpx.post(f"{url}/v1/conversions", files={"file": ("p.dxf", plate_with_hole())}, headers=keys.auth(name))
+
+
+def test_rate_limit_answers_429_with_retry_after_and_ratelimit_headers(limited: tuple[str, Keys]) -> None:
+    url, keys = limited
+    with httpx.Client(base_url=url, headers=keys.auth("rl")) as client:
+        answers = [client.get("/v1/conversions") for _ in range(5)]
+        assert [a.status_code for a in answers[:4]] == [200] * 4
+        assert [int(a.headers["ratelimit-remaining"]) for a in answers[:4]] == [3, 2, 1, 0]
+        assert all(a.headers["ratelimit-limit"] == "4" for a in answers[:4])
+        refused = answers[4]
+        assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+        assert int(refused.headers["retry-after"]) >= 1 and refused.headers["ratelimit-remaining"] == "0"
+        # Other keys have their own buckets.
+        assert httpx.get(f"{url}/v1/conversions", headers=keys.auth("act")).status_code == 200
+        time.sleep(0.6)  # 2 tokens/s: one is back
+        assert client.get("/v1/conversions").status_code == 200
+
+
+def test_unfinished_jobs_per_key_are_limited(limited: tuple[str, Keys]) -> None:
+    url, keys = limited
+    assert [post(url, keys, "act").status_code for _ in range(2)] == [202, 202]
+    third = post(url, keys, "act")
+    assert third.status_code == 429 and third.json()["code"] == "too_many_active_jobs"
+    assert "retry-after" in third.headers
+
+
+def test_full_queue_answers_503_with_retry_after(limited: tuple[str, Keys]) -> None:
+    url, keys = limited
+    time.sleep(0.6)
+    post(url, keys, "q")  # with the two above, the queue now holds 3 jobs: its limit
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the depth is sampled once a second
+        response = post(url, keys, "q")
+        if response.status_code == 503:
+            break
+        time.sleep(0.6)
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "queue_full" and int(response.headers["retry-after"]) >= 1
+    assert "cad3d_job_queue_depth 3.0" in httpx.get(f"{url}/metrics/").text
+
+
+def test_storage_quota_per_key(quota: tuple[str, Keys]) -> None:
+    url, keys = quota
+    assert post(url, keys, "quota").status_code == 202
+    refused = post(url, keys, "quota")
+    assert refused.status_code == 507 and refused.json()["code"] == "storage_quota_exceeded"
+    assert post(url, keys, "rl").status_code == 202  # another key's quota is its own
+    # Deleting the job frees its bytes.
+    job_id = httpx.get(f"{url}/v1/conversions", headers=keys.auth("quota")).json()["items"][0]["id"]
+    assert httpx.delete(f"{url}/v1/conversions/{job_id}", headers=keys.auth("quota")).status_code == 200
+    assert post(url, keys, "quota").status_code == 202
