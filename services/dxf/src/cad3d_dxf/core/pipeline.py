@@ -23,7 +23,7 @@ from .export import LayerMesh, export
 from .extrusion import MeshArrays, extrude_many
 from .options import DwgConfig, DxfOptions
 from .reading import LoadedDocument, detect_format, layer_display_name, load_document, select_layout
-from .regions import Region, nest_by_containment, polygons_of, ring_polygons
+from .regions import Region, merge_overlapping, nest_by_containment, polygons_of, ring_polygons
 from .rules import PRESET_TABLE, Preset, ResolvedLayer, RuleSet, parse_rules, resolve_layer
 from .units import OUTPUT_UNITS, scale_to_output
 from .walls import parallel_wall_bands
@@ -305,16 +305,17 @@ def run(
         for region in filled:
             by_layer[region.layer].append(region.polygon)
         for layer, polys in by_layer.items():
-            merged = shapely.union_all(polys) if len(polys) > 1 else polys[0]
-            merged_parts.extend((layer, poly, key) for poly in polygons_of(merged) if poly.area > min_area)
+            merged_parts.extend((layer, poly, key) for poly in merge_overlapping(polys) if poly.area > min_area)
     offset = _recentre_offset(
         [poly for _, poly, _ in merged_parts],
         [m.vertices for m in collected.meshes if resolve(m.layer).include],
         scale,
     )
+    moved = shapely.transform(
+        np.asarray([poly for _, poly, _ in merged_parts], dtype=object), lambda c: (c - offset) * scale
+    )
     parts = [
-        Part(layer, shapely.transform(poly, lambda c: (c - offset) * scale), key, resolve(layer).role)
-        for layer, poly, key in merged_parts
+        Part(layer, poly, key, resolve(layer).role) for (layer, _, key), poly in zip(merged_parts, moved, strict=True)
     ]
     if resolve.preset is not None and resolve.preset.classify_plan:
         bands = _wall_bands(collected, resolve, resolve.preset, offset, scale)

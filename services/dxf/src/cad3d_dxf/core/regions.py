@@ -111,3 +111,38 @@ def nest_by_containment(regions: list[Region]) -> tuple[list[Region], int]:
         else:
             filled.append(Region(shell, region.layer, region.handle))
     return filled, len(duplicates)
+
+
+def merge_overlapping(polygons: list[Polygon]) -> list[Polygon]:
+    """Union only the polygons that touch or overlap; the rest pass through untouched.
+
+    A cascaded union over thousands of separate parts (columns, furniture) costs far more than
+    finding the few that actually meet.
+    """
+    if len(polygons) <= 1:
+        return polygons
+    array = np.asarray(polygons, dtype=object)
+    tree = shapely.STRtree(array)
+    left, right = tree.query(array, predicate="intersects")
+    mask = left < right
+    left, right = left[mask], right[mask]
+    if len(left) == 0:
+        return polygons
+    labels = np.arange(len(polygons))
+    while True:  # connected components by label propagation
+        merged = labels.copy()
+        np.minimum.at(merged, left, labels[right])
+        np.minimum.at(merged, right, labels[left])
+        merged = merged[merged]
+        if np.array_equal(merged, labels):
+            break
+        labels = merged
+    result: list[Polygon] = []
+    order = np.argsort(labels, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+    for group in groups:
+        if len(group) == 1:
+            result.append(polygons[int(group[0])])
+        else:
+            result.extend(polygons_of(shapely.union_all(array[group])))
+    return result
