@@ -57,7 +57,7 @@ test: install models ## Unit and integration tests (starts real servers on free 
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: install ## Tests without the multi-server end-to-end ones
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 run: install ## Start the whole platform locally (Ctrl-C stops it)
 	@$(BIN)/python scripts/local_stack.py prepare

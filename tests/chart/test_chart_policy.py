@@ -146,9 +146,9 @@ def test_probes(value_set: str) -> None:
             readiness = container["readinessProbe"]["grpc"]
             assert readiness["port"] == ports["grpc"]
             assert readiness["service"] == f"cad3d.{name}.v1.{name.capitalize()}Service"
-            # Liveness must not follow the dependencies (the kit's health names all do).
-            assert "grpc" not in container["livenessProbe"]
-            assert container["livenessProbe"]["tcpSocket"]["port"] == "grpc"
+            # Liveness and startup use the kit's "liveness" health name, which ignores dependencies.
+            for probe in ("livenessProbe", "startupProbe"):
+                assert container[probe]["grpc"] == {"port": ports["grpc"], "service": "liveness"}
             env = env_of(value_set, deployment)
             prefix = f"CAD3D_{name.upper()}_"
             assert int(env[prefix + "GRPC_PORT"]) == ports["grpc"]

@@ -89,17 +89,20 @@ async def wait_for_status(address: str, status: int, service: str = "") -> None:
 
 async def test_health_follows_readiness_and_shutdown(server: tuple[GrpcServer, asyncio.Event, str]) -> None:
     srv, ready, address = server
+    assert await health(address, "liveness") == health_pb2.HealthCheckResponse.SERVING
     assert await health(address) == health_pb2.HealthCheckResponse.NOT_SERVING
     assert await health(address, SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
     ready.set()
     await wait_for_status(address, health_pb2.HealthCheckResponse.SERVING)
     await wait_for_status(address, health_pb2.HealthCheckResponse.SERVING, SERVICE)
-    ready.clear()  # a dependency went away
+    ready.clear()  # a dependency went away: out of rotation, but alive
     await wait_for_status(address, health_pb2.HealthCheckResponse.NOT_SERVING)
+    assert await health(address, "liveness") == health_pb2.HealthCheckResponse.SERVING
     ready.set()
     await wait_for_status(address, health_pb2.HealthCheckResponse.SERVING)
     await srv.health.enter_graceful_shutdown()
     assert await health(address) == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert await health(address, "liveness") == health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 async def test_reflection_lists_the_services(server: tuple[GrpcServer, asyncio.Event, str]) -> None:

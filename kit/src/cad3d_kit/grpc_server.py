@@ -27,6 +27,10 @@ log = logging.getLogger("cad3d.server")
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
+# Health name for liveness and startup probes: SERVING while the process serves RPCs, whatever its
+# dependencies do, so a storage or Triton outage takes pods out of rotation without restarting them.
+LIVENESS_SERVICE = "liveness"
+
 
 async def always_ready() -> bool:
     return True
@@ -94,6 +98,7 @@ class GrpcServer:
         )
         self.port = server.add_insecure_port(f"{self.settings.grpc_host}:{self.settings.grpc_port}")
         await self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         await server.start()
         self._server = server
         self._watch_task = asyncio.create_task(self._watch_readiness())
