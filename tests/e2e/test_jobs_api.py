@@ -105,7 +105,7 @@ def test_listing_is_per_tenant_newest_first_paginated_and_filtered(api: Api) -> 
 
 
 def test_cancel_stops_a_running_job_and_deletes_its_files(api: Api, jobs_minio: Minio) -> None:
-    created = api.post("alice", many_squares(8_000), {"format": "glb", "height": 1})
+    created = api.post("alice", many_squares(4_000), {"format": "glb", "height": 1})
     assert created.status_code == 202, created.text
     job_id = created.json()["id"]
     api.wait_for("alice", job_id, {"running"})
