@@ -181,10 +181,18 @@ def test_passthrough_meshes_and_entities_after_them_are_kept() -> None:
         data.faces = [(0, 2, 1), (0, 1, 3), (1, 2, 3), (0, 3, 2)]
     polyface = msp.add_polyface(dxfattribs={"layer": "PFACE"})
     polyface.append_face([(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0)])
+    surface = msp.add_extruded_surface(dxfattribs={"layer": "SURF"})
+    surface.sat = [
+        "700 0 1 0",
+        "@33 Open Design Alliance ACIS Builder @12 ACIS 219 NT @24 Thu Jan 01 2020",
+        "1 9.9999999999999995e-07 1e-10",
+        "End-of-ACIS-data",
+    ]
     # FreeCAD's importer lost entities that came after MESH/SURFACE entities.
     msp.add_lwpolyline(square(100, 100, 10), close=True, dxfattribs={"layer": "AFTER"})
     result = run(doc, height=1)
     assert result.report["passthrough_meshes"] == 3
+    assert "ACIS" in next(iter(result.report["entities"]["skipped"]["EXTRUDEDSURFACE"]))
     assert set(glb_scene(result).geometry) == {"FACE", "MESH", "PFACE", "AFTER"}
 
 

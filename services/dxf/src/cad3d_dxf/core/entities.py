@@ -172,6 +172,7 @@ class Collected:
     seen: Counter[str] = field(default_factory=Counter)
     used: Counter[str] = field(default_factory=Counter)
     layer_colors: dict[str, Counter[RGB]] = field(default_factory=dict)
+    layers: set[str] = field(default_factory=set)  # every layer an entity was seen on
     hatch_count: int = 0
     block_references: int = 0
     bounds: tuple[np.ndarray, np.ndarray] | None = None  # XY min/max of all collected geometry
@@ -255,6 +256,7 @@ class EntityCollector:
         except Exception:  # unknown entity kinds (e.g. R2.10 REPEAT) may lack the common attributes
             self._skip("", dxftype, "0", "entity type not supported for extrusion")
             return
+        self.out.layers.add(layer)
         handler = self._dispatch.get(dxftype)
         if handler is None:
             reason = (
@@ -616,6 +618,7 @@ class EntityCollector:
         """Add a block template transformed by ``matrix`` (row-vector convention, as ezdxf)."""
         out = self.out
         out.block_references += 1 + template.block_references
+        out.layers.update(layer if name == BYBLOCK_LAYER else name for name in template.layers)
         out.seen.update(template.seen)
         out.used.update(template.used)
         for (dxftype, reason), count in template.skip_counts.items():

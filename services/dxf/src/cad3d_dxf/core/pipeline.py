@@ -393,6 +393,8 @@ def run(
         shift = np.array([offset[0] * scale, offset[1] * scale, 0.0])
         bbox = {"min": (stacked.min(axis=0) + shift).tolist(), "max": (stacked.max(axis=0) + shift).tolist()}
 
+    for name in set(layer_rgb) | collected.layers:  # every layer appears in the report, used or not
+        resolve(name)
     offset_out = [float(offset[0] * scale), float(offset[1] * scale), 0.0]
     metadata = {
         "generator": CONVERTER_VERSION,
@@ -426,6 +428,7 @@ def run(
         timings,
     )
     warnings = stats.warnings + _skip_warnings(collected)
+    report["warnings"] = [w.as_dict() for w in warnings[:_MAX_LISTED]]
     has_geometry = any(len(m.mesh.faces) for m in layers_out)
     if not build:
         report["timings_ms"] = timings
