@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import shapely
 import trimesh
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
@@ -108,3 +108,33 @@ def test_batch_extrusion_matches_area_times_height_per_part(items: list[tuple[Po
     solid = trimesh.Trimesh(extruded.mesh.vertices, extruded.mesh.faces, process=False)
     assert solid.is_winding_consistent
     assert solid.volume == pytest.approx(expected.sum(), rel=1e-6)
+
+
+def _shoelace(points: np.ndarray) -> float:
+    x, y = points[:, 0], points[:, 1]
+    return float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0
+
+
+bulge = st.one_of(st.just(0.0), st.floats(1e-3, 2.0), st.floats(-2.0, -1e-3))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-100, 100), st.integers(-100, 100), bulge), min_size=2, max_size=12))
+def test_bulge_flattening_matches_ezdxf_paths(vertices: list[tuple[int, int, float]]) -> None:
+    import ezdxf
+    from ezdxf import path
+
+    from cad3d_dxf.core.bulges import bulge_points
+
+    xyb = np.asarray(vertices, dtype=float)
+    # Consecutive equal vertices make ezdxf's own reference fail ("null vector"), not ours.
+    assume(np.all(np.any(xyb[:, :2] != np.roll(xyb[:, :2], -1, axis=0), axis=1)))
+    doc = ezdxf.new()
+    polyline = doc.modelspace().add_lwpolyline(vertices, format="xyb", close=True)
+    reference = np.asarray([(v.x, v.y) for v in path.make_path(polyline).flattening(1e-4)])
+    ours = bulge_points(xyb[:, :2], xyb[:, 2], True, 1e-3)
+    scale = max(1.0, float(np.abs(reference).max()))
+    # Signed areas agree even for self-intersecting outlines; vertices are kept exactly.
+    assert _shoelace(ours) == pytest.approx(_shoelace(reference), abs=scale * 2e-2, rel=1e-3)
+    for vertex in xyb[:, :2]:
+        assert np.min(np.linalg.norm(ours - vertex, axis=1)) < 1e-9 * scale

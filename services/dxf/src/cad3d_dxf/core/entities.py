@@ -23,6 +23,7 @@ from ezdxf.entities import DXFGraphic
 from ezdxf.math import Vec3
 from ezdxf.render import MeshBuilder
 
+from .bulges import bulge_midpoints, bulge_points
 from .reading import layer_display_name
 
 RGB = tuple[int, int, int]
@@ -159,6 +160,21 @@ class _PendingArc:
 
 
 @dataclass
+class _PendingBulges:
+    """A 2D polyline with arc segments in the default OCS, flattened with numpy at the end."""
+
+    points: np.ndarray  # (n, 2)
+    bulges: np.ndarray  # (n,)
+    closed: bool
+    z: float
+    dxftype: str
+    handle: str
+    layer: str
+    color: RGB | None
+    thickness: float
+
+
+@dataclass
 class Collected:
     contours: list[Contour] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
@@ -213,6 +229,7 @@ class EntityCollector:
         self.out = Collected()
         self._pending: list[_PendingCurve] = []
         self._pending_arcs: list[_PendingArc] = []
+        self._pending_bulges: list[_PendingBulges] = []
         self._layer_names: dict[str, str] = {}
         self._dispatch: dict[str, Any] = {
             "LINE": self._line,
@@ -243,8 +260,11 @@ class EntityCollector:
             self._flatten_pending(pending)
         for arc in self._pending_arcs:
             self._flatten_arc(arc)
+        for polyline in self._pending_bulges:
+            self._flatten_bulges(polyline)
         self._pending.clear()
         self._pending_arcs.clear()
+        self._pending_bulges.clear()
         return self.out
 
     def _visit(self, entity: DXFGraphic) -> None:
@@ -314,6 +334,9 @@ class EntityCollector:
         if self._pending_arcs:
             arcs = np.asarray([(a.cx, a.cy, a.radius) for a in self._pending_arcs])
             chunks.append(np.concatenate([arcs[:, :2] - arcs[:, 2:3], arcs[:, :2] + arcs[:, 2:3]]))
+        for polyline in self._pending_bulges:
+            chunks.append(polyline.points)
+            chunks.append(bulge_midpoints(polyline.points, polyline.bulges, polyline.closed))
         for pending in self._pending:
             # Control points enclose the curve (convex hull property): good enough for a tolerance.
             control = pending.path.control_vertices()
@@ -342,6 +365,22 @@ class EntityCollector:
             [arc.cx + arc.radius * np.cos(angles), arc.cy + arc.radius * np.sin(angles), np.full(count, arc.z)]
         )
         self._add(points3, arc.closed, arc.dxftype, arc.handle, arc.layer, arc.color, arc.thickness, count_use=False)
+
+    def _flatten_bulges(self, polyline: _PendingBulges) -> None:
+        low, high = polyline.points.min(axis=0), polyline.points.max(axis=0)
+        distance = self._tolerance(float(np.hypot(*(high - low))))
+        points = bulge_points(polyline.points, polyline.bulges, polyline.closed, distance)
+        points3 = np.column_stack([points, np.full(len(points), polyline.z)])
+        self._add(
+            points3,
+            polyline.closed,
+            polyline.dxftype,
+            polyline.handle,
+            polyline.layer,
+            polyline.color,
+            polyline.thickness,
+            count_use=False,
+        )
 
     def _flatten_pending(self, pending: _PendingCurve) -> None:
         try:
@@ -456,11 +495,23 @@ class EntityCollector:
         thickness = float(entity.dxf.get("thickness", 0.0))
         has_curves = entity.has_arc if dxftype == "LWPOLYLINE" else any(v.dxf.get("bulge", 0) for v in entity.vertices)
         extrusion = Vec3(entity.dxf.get("extrusion", (0, 0, 1)))
-        if not has_curves and dxftype == "LWPOLYLINE" and extrusion.z > 0:
-            # Hot path: straight LWPOLYLINE in the default OCS, no per-vertex objects.
-            xy = np.asarray(entity.get_points("xy"), dtype=float).reshape(-1, 2)
-            points3 = np.column_stack([xy, np.full(len(xy), float(entity.dxf.elevation))])
-            self._add(points3, closed, dxftype, handle, layer, color, thickness)
+        default_ocs = tuple(extrusion) == (0, 0, 1)
+        if dxftype == "LWPOLYLINE" and default_ocs:
+            # Hot path: LWPOLYLINE in the default OCS, no per-vertex objects.
+            xyb = np.asarray(entity.get_points("xyb"), dtype=float).reshape(-1, 3)
+            elevation = float(entity.dxf.elevation)
+            if not has_curves:
+                points3 = np.column_stack([xyb[:, :2], np.full(len(xyb), elevation)])
+                self._add(points3, closed, dxftype, handle, layer, color, thickness)
+            else:
+                self._defer_bulges(xyb, closed, elevation, dxftype, handle, layer, color, thickness)
+            return
+        if dxftype == "POLYLINE" and default_ocs and has_curves and not (entity.dxf.flags & 6):
+            xyb = np.asarray(
+                [(v.dxf.location.x, v.dxf.location.y, v.dxf.get("bulge", 0.0)) for v in entity.vertices], dtype=float
+            ).reshape(-1, 3)
+            elevation = float(Vec3(entity.dxf.get("elevation", (0, 0, 0))).z)
+            self._defer_bulges(xyb, closed, elevation, dxftype, handle, layer, color, thickness)
             return
         path = dxf_path.make_path(entity)
         if len(path) == 0:
@@ -499,6 +550,25 @@ class EntityCollector:
             closed = closed or path.start.isclose(path.end)
         thickness = float(entity.dxf.get("thickness", 0.0)) if dxftype in ("CIRCLE", "ARC") else 0.0
         self._defer(path, closed, entity, handle, layer, thickness, z_planar_check=dxftype == "SPLINE")
+
+    def _defer_bulges(
+        self,
+        xyb: np.ndarray,
+        closed: bool,
+        z: float,
+        dxftype: str,
+        handle: str,
+        layer: str,
+        color: RGB | None,
+        thickness: float,
+    ) -> None:
+        if len(xyb) < 2 or not np.isfinite(xyb).all() or not math.isfinite(z):
+            self._skip(handle, dxftype, layer, "fewer than two points or non-finite coordinates")
+            return
+        self._pending_bulges.append(
+            _PendingBulges(xyb[:, :2], xyb[:, 2], closed, z, dxftype, handle, layer, color, thickness)
+        )
+        self._used(dxftype, layer, color)
 
     def _defer_arc(self, entity: Any, handle: str, layer: str, radius: float, closed: bool) -> None:
         center = entity.dxf.center
