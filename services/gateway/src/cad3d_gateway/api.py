@@ -236,7 +236,6 @@ async def create_conversion(
         CACHE_LOOKUPS.labels("bypass").inc()
     if cached is not None:
         await state.jobs.create(cached)
-        await state.jobs.release(cached)
         JOBS_CREATED.labels(job.kind).inc()
         JOBS_FINISHED.labels(job.kind, "succeeded").inc()
         await publish_job_event(state.js, cached, "succeeded", {"cached": True})

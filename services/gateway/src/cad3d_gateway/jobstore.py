@@ -48,8 +48,12 @@ class JobStore:
         self.kv = kv
 
     async def create(self, job: JobRecord) -> None:
-        await self.kv.put(index_key(job.tenant, job.id), b"")
-        await self.kv.put(active_key(job.key_id, job.id), b"")
+        # The index entries first: a job is never listed-less or uncounted, only briefly listed-early
+        # (a listing skips ids whose record is not there yet).
+        index = [self.kv.put(index_key(job.tenant, job.id), b"")]
+        if not job.status.terminal:
+            index.append(self.kv.put(active_key(job.key_id, job.id), b""))
+        await asyncio.gather(*index)
         await self.kv.create(job.id, job.model_dump_json().encode())
 
     async def get(self, job_id: str) -> JobRecord | None:

@@ -151,7 +151,9 @@ class StoredBytes:
             )
 
     async def add(self, key_id: str, delta: int) -> None:
-        """Atomic add (optimistic concurrency on the KV revision)."""
+        """Atomic add (optimistic concurrency on the KV revision); nothing to count without a quota."""
+        if not self.limit:
+            return
         key = self._key(key_id)
         for _ in range(50):
             try:
