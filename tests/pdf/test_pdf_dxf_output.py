@@ -11,7 +11,7 @@ from ezdxf import bbox
 from cad3d_pdf.core import PdfOptions, convert
 from cad3d_pdf.core.dxf_fast import RawEntities
 from cad3d_pdf.core.dxf_writer import LayoutWriter, document_bytes, lineweight, new_document
-from cad3d_pdf.core.model import Line, PageDrawing, Polyline, Stroke, Text
+from cad3d_pdf.core.model import BezierSpline, Line, PageDrawing, Polyline, Stroke, Text
 
 from .fixtures import CORPUS
 
@@ -28,6 +28,10 @@ def _page() -> PageDrawing:
     drawing.texts = [
         Text("Ø 12 H7 \u2013 Ü", (10.0, 20.0), 2.5, 0.0, "ABCDEF+Arial-BoldMT", (0, 0, 255), "TEXT"),
         Text("VIEW A-A", (30.0, 40.0), 3.5, 90.0, "Helvetica", (0, 0, 0), "TEXT"),
+    ]
+    drawing.splines = [
+        BezierSpline(((0.0, 0.0), (1.0, 2.0), (3.0, 2.0), (4.0, 0.0)), solid),
+        BezierSpline(((0.0, 0.0), (1.0, 2.0), (3.0, 2.0), (4.0, 0.0), (5.0, -2.0), (7.0, -2.0), (8.0, 0.0)), dashed),
     ]
     drawing.raster_lines = [((1.0, 1.0), (50.0, 1.0))]
     return drawing
@@ -47,6 +51,9 @@ def _signature(doc: ezdxf.document.Drawing) -> list[tuple[str, dict[str, object]
         attribs = {k: v for k, v in entity.dxfattribs().items() if k not in ("handle", "owner")}
         if entity.dxftype() == "LWPOLYLINE":
             attribs["points"] = list(entity.get_points("xy"))  # type: ignore[attr-defined]
+        if entity.dxftype() == "SPLINE":
+            attribs["control_points"] = [tuple(p) for p in entity.control_points]  # type: ignore[attr-defined]
+            attribs["knots"] = list(entity.knots)  # type: ignore[attr-defined]
         rows.append((entity.dxftype(), attribs))
     return sorted(rows, key=repr)
 

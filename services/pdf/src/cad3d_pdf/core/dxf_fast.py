@@ -1,4 +1,4 @@
-"""Direct DXF tag output for the bulk entity types (LINE, LWPOLYLINE, TEXT) in modelspace.
+"""Direct DXF tag output for the bulk entity types (LINE, LWPOLYLINE, SPLINE, TEXT) in modelspace.
 
 Why not ezdxf for these: a plotted sheet has thousands of them and creating plus exporting one
 ezdxf entity costs about 0.2 ms, which alone would use up the speed target (issue 6: at least
@@ -55,6 +55,14 @@ class RawEntities:
         self._chunks.append(
             f"  0\nLWPOLYLINE\n  5\n{self._next_handle()}\n330\n{self._owner}\n{common}100\nAcDbPolyline\n"
             f" 90\n{len(points)}\n 70\n{1 if closed else 0}\n{vertices}"
+        )
+
+    def spline(self, control_points: tuple[Point, ...], knots: list[float], common: str) -> None:
+        knot_tags = "".join(f" 40\n{_num(k)}\n" for k in knots)
+        points = "".join(f" 10\n{_num(x)}\n 20\n{_num(y)}\n 30\n0.0\n" for x, y in control_points)
+        self._chunks.append(
+            f"  0\nSPLINE\n  5\n{self._next_handle()}\n330\n{self._owner}\n{common}100\nAcDbSpline\n"
+            f" 70\n0\n 71\n3\n 72\n{len(knots)}\n 73\n{len(control_points)}\n 74\n0\n{knot_tags}{points}"
         )
 
     def text(self, text: str, insert: Point, height: float, rotation: float, style: str, common: str) -> None:

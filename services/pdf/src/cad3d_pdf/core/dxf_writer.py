@@ -53,7 +53,7 @@ def _mtext_escape(text: str) -> str:
 class LayoutWriter:
     """Adds one page's records to ``layout``, creating layers, linetypes and text styles on demand.
 
-    With ``raw`` (modelspace only) LINE, LWPOLYLINE and TEXT go through the direct tag writer;
+    With ``raw`` (modelspace only) LINE, LWPOLYLINE, SPLINE and TEXT use the direct tag writer;
     pass the same ``raw`` to ``document_bytes``.
     """
 
@@ -180,9 +180,12 @@ class LayoutWriter:
         self.counts["LWPOLYLINE"] += len(drawing.polylines)
         self.counts["TEXT"] += len(drawing.texts)
         for spline in drawing.splines:
-            layout.add_open_spline(
-                spline.control_points, degree=3, knots=spline.knots, dxfattribs=self._stroke(spline.stroke)
-            )
+            if self.raw is not None:
+                self.raw.spline(spline.control_points, spline.knots, self._raw_stroke(spline.stroke))
+            else:
+                layout.add_open_spline(
+                    spline.control_points, degree=3, knots=spline.knots, dxfattribs=self._stroke(spline.stroke)
+                )
         self.counts["SPLINE"] += len(drawing.splines)
         for mtext in drawing.mtexts:
             layout.add_mtext(
