@@ -163,7 +163,12 @@ def main() -> None:
         f"\n\nSetup: loopback, nats-server + cad3d-dxf + cad3d-gateway (one process each, dispatcher "
         f"concurrency {args.dispatchers}), local artifact folder, {args.clients} asyncio/httpx clients posting "
         f"distinct ~15 KB DXF plates (STL output) for {args.seconds:g} s; cache hits by 4 clients x 50 posts "
-        "of one drawing. The load generator shares the 2 cores with the stack."
+        "of one drawing. The load generator shares the 2 cores with the stack.\n\n"
+        "Where targets are missed: not profiled yet. Each POST is one Python process parsing the multipart "
+        "body, writing the input to the store, ~5 JetStream round trips (cache lookup, index, job record, "
+        "queue message, created event) and a thread hop per store call, while the same 2 cores run the dxf "
+        "conversions, nats-server and the load generator; a cache hit adds copying the artifacts. "
+        "Throughput is bounded by the single dxf service process on the shared cores."
     )
     print(body)
     if not args.no_write:
