@@ -168,7 +168,7 @@ def main() -> None:
         "body, writing the input to the store, ~5 JetStream round trips (cache lookup, index, job record, "
         "queue message, created event) and a thread hop per store call, while the same 2 cores run the dxf "
         "conversions, nats-server and the load generator; a cache hit adds copying the artifacts. "
-        "Throughput is bounded by the single dxf service process on the shared cores."
+        "A likely bound on throughput (unverified) is the single dxf service process on the shared cores."
     )
     print(body)
     if not args.no_write:
