@@ -18,7 +18,7 @@ from minio import Minio
 
 from cad3d_gateway.auth import hash_key
 from tests.support.fixtures import plate_with_hole
-from tests.support.servers import Process, S3Server, start_gateway, start_service, storage_env
+from tests.support.servers import Process, S3Server, await_service, launch_service, start_gateway, storage_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 BUCKET = "cad3d-e2e"
@@ -41,12 +41,17 @@ def services(
     started: list[Process] = []
     try:
         addresses = {}
+        # Launch all three first, then wait: their start-ups overlap.
         for name, extra in (("dxf", {}), ("pdf", {}), ("depth", {"CAD3D_DEPTH_MODEL_PATH": str(standin_model)})):
-            process, addresses[name] = start_service(name, workdir, storage, extra)
+            process, addresses[name] = launch_service(name, workdir, storage, extra)
             started.append(process)
+        for process in started:
+            await_service(process, addresses[process.name])
         yield addresses
     finally:
-        for process in reversed(started):
+        for process in started:  # signal all, then wait: their drains overlap
+            process.proc.terminate()
+        for process in started:
             process.stop()
 
 

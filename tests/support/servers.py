@@ -152,10 +152,10 @@ def storage_env(s3: S3Server | None, local_dir: Path | None, bucket: str) -> dic
     return {f"{prefix}STORAGE_BACKEND": "local", f"{prefix}STORAGE_DIR": str(local_dir), f"{prefix}S3_BUCKET": bucket}
 
 
-def start_service(
-    name: str, workdir: Path, storage: dict[str, str], extra_env: dict[str, str] | None = None, timeout: float = 60
+def launch_service(
+    name: str, workdir: Path, storage: dict[str, str], extra_env: dict[str, str] | None = None
 ) -> tuple[Process, str]:
-    """Start cad3d-<name> on a free port and wait until its health is SERVING."""
+    """Start cad3d-<name> on a free port without waiting (see await_service)."""
     prefix = f"CAD3D_{name.upper()}_"
     port = free_port()
     env = {
@@ -166,13 +166,24 @@ def start_service(
         **{k.replace("PREFIX_", prefix): v for k, v in storage.items()},
         **(extra_env or {}),
     }
-    process = start_process(name, [str(BIN / f"cad3d-{name}")], workdir, env)
-    address = f"127.0.0.1:{port}"
+    return start_process(name, [str(BIN / f"cad3d-{name}")], workdir, env), f"127.0.0.1:{port}"
+
+
+def await_service(process: Process, address: str, timeout: float = 90) -> None:
+    """Wait until the service's health is SERVING; stop it and show its log if it never is."""
     try:
-        wait_until(lambda: grpc_serving(address), timeout, f"cad3d-{name}", process.proc)
+        wait_until(lambda: grpc_serving(address), timeout, process.name, process.proc)
     except Exception:
         process.stop()
-        raise RuntimeError(f"cad3d-{name} did not start:\n{process.log()[-4000:]}") from None
+        raise RuntimeError(f"cad3d-{process.name} did not start:\n{process.log()[-4000:]}") from None
+
+
+def start_service(
+    name: str, workdir: Path, storage: dict[str, str], extra_env: dict[str, str] | None = None, timeout: float = 90
+) -> tuple[Process, str]:
+    """Start cad3d-<name> on a free port and wait until its health is SERVING."""
+    process, address = launch_service(name, workdir, storage, extra_env)
+    await_service(process, address, timeout)
     return process, address
 
 

@@ -6,6 +6,7 @@ request through the queue into the worker that handles it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -50,9 +51,16 @@ class JetStream:
         )
         return cls(nc)
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
+        """Drain (flush what was published), but never let a stuck subscription hold up shutdown."""
+        if self.nc.is_closed:
+            return
+        try:
+            await asyncio.wait_for(self.nc.drain(), timeout=timeout)
+        except Exception as exc:
+            log.warning("NATS drain did not finish (%s); closing", exc)
         if not self.nc.is_closed:
-            await self.nc.drain()
+            await self.nc.close()
 
     async def ping(self, timeout: int = 2) -> bool:
         """True when the server answers and JetStream is enabled."""
