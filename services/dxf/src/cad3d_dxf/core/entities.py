@@ -175,6 +175,14 @@ class _PendingBulges:
 
 
 @dataclass
+class _Placement:
+    matrix: np.ndarray  # (4, 4), row-vector convention like ezdxf's Matrix44
+    layer: str
+    color: RGB | None
+    handle: str
+
+
+@dataclass
 class Collected:
     contours: list[Contour] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
@@ -230,6 +238,7 @@ class EntityCollector:
         self._pending: list[_PendingCurve] = []
         self._pending_arcs: list[_PendingArc] = []
         self._pending_bulges: list[_PendingBulges] = []
+        self._placements: dict[str, list[_Placement]] = {}
         self._layer_names: dict[str, str] = {}
         self._dispatch: dict[str, Any] = {
             "LINE": self._line,
@@ -252,6 +261,7 @@ class EntityCollector:
     def collect(self, entities: Any) -> Collected:
         for entity in entities:
             self._visit(entity)
+        self._place_all()
         self.out.bounds = self._bounds()
         if self.out.bounds is not None:
             low, high = self.out.bounds
@@ -674,98 +684,143 @@ class EntityCollector:
         return template
 
     def _insert(self, entity: Any, handle: str, layer: str) -> None:
-        template = self._template(str(entity.dxf.name), entity.doc, handle, layer)
+        name = str(entity.dxf.name)
+        template = self._template(name, entity.doc, handle, layer)
         if template is None:
             return
         color = self._color(entity, layer)
         inserts = list(entity.multi_insert()) if entity.mcount > 1 else [entity]
+        placements = self._placements.setdefault(name, [])
         for insert in inserts:
             matrix = np.asarray(list(insert.matrix44()), dtype=float).reshape(4, 4)
-            self._place(template, matrix, layer, color, handle)
+            placements.append(_Placement(matrix, layer, color, handle))
         self.out.used["INSERT"] += 1
 
-    def _place(self, template: Collected, matrix: np.ndarray, layer: str, color: RGB | None, handle: str) -> None:
-        """Add a block template transformed by ``matrix`` (row-vector convention, as ezdxf)."""
+    def _place_all(self) -> None:
+        """Place every block reference, one numpy pass per block definition and template item."""
+        for name, placements in self._placements.items():
+            template = self.templates.get(name)
+            if template is not None and placements:
+                self._place(template, placements)
+        self._placements.clear()
+
+    def _place(self, template: Collected, placements: list[_Placement]) -> None:
+        """Add a block template once per placement (row-vector matrices, as ezdxf)."""
         out = self.out
-        out.block_references += 1 + template.block_references
-        out.layers.update(layer if name == BYBLOCK_LAYER else name for name in template.layers)
-        out.seen.update(template.seen)
-        out.used.update(template.used)
-        for (dxftype, reason), count in template.skip_counts.items():
-            out.skip_counts[(dxftype, reason)] += count
-        for skip in template.skipped:
-            if len(out.skipped) < _MAX_SKIP_RECORDS:
-                out.skipped.append(
-                    Skip(
-                        handle,
-                        skip.dxftype,
-                        layer if skip.layer == BYBLOCK_LAYER else skip.layer,
-                        f"in block: {skip.reason}",
-                    )
-                )
-        linear, shift = matrix[:3, :3], matrix[3, :3]
-        z_scale = float(np.linalg.norm(linear[2]))
+        count = len(placements)
+        matrices = np.stack([p.matrix for p in placements])
+        linear, shift = matrices[:, :3, :3], matrices[:, 3, :3]
+        z_scale = np.linalg.norm(linear[:, 2, :], axis=1)
+        reference = np.maximum(1.0, np.abs(linear).max(axis=(1, 2)))
         in_plane = (
-            abs(abs(linear[2, 2]) - z_scale) <= 1e-9 * max(z_scale, 1.0)
-            and abs(linear[0, 2]) <= 1e-12 * max(1.0, float(np.abs(linear).max()))
-            and abs(linear[1, 2]) <= 1e-12 * max(1.0, float(np.abs(linear).max()))
+            (np.abs(np.abs(linear[:, 2, 2]) - z_scale) <= 1e-9 * np.maximum(z_scale, 1.0))
+            & (np.abs(linear[:, 0, 2]) <= 1e-12 * reference)
+            & (np.abs(linear[:, 1, 2]) <= 1e-12 * reference)
         )
+        out.block_references += count * (1 + template.block_references)
+        for counter, source in ((out.seen, template.seen), (out.used, template.used)):
+            for key, value in source.items():
+                counter[key] += value * count
+        for reason_key, value in template.skip_counts.items():
+            out.skip_counts[reason_key] += value * count
+        insert_layers = Counter(p.layer for p in placements)
+        for insert_layer, times in insert_layers.items():
+            own = {insert_layer if n == BYBLOCK_LAYER else n for n in template.layers}
+            out.layers.update(own)
+            for item_layer, colors in template.layer_colors.items():
+                target = out.layer_colors.setdefault(
+                    insert_layer if item_layer == BYBLOCK_LAYER else item_layer, Counter()
+                )
+                for rgb, value in colors.items():
+                    target[rgb] += value * times
+        for placement in placements:
+            for skip in template.skipped:
+                if len(out.skipped) >= _MAX_SKIP_RECORDS:
+                    break
+                layer = placement.layer if skip.layer == BYBLOCK_LAYER else skip.layer
+                out.skipped.append(Skip(placement.handle, skip.dxftype, layer, f"in block: {skip.reason}"))
 
-        def place(points: np.ndarray, z: float | np.ndarray) -> np.ndarray:
-            xyz = np.column_stack([points, np.broadcast_to(z, (len(points),))]) if points.shape[1] == 2 else points
-            return np.asarray(xyz @ linear + shift)
+        def own_layer(name: str, placement: _Placement) -> str:
+            return placement.layer if name == BYBLOCK_LAYER else name
 
-        def own_layer(name: str) -> str:
-            return layer if name == BYBLOCK_LAYER else name
-
-        def own_color(value: RGB | None, item_layer: str) -> RGB | None:
+        def own_color(value: RGB | None, item_layer: str, placement: _Placement) -> RGB | None:
             if value == BYBLOCK_COLOR:
-                return color
+                return placement.color
             if value is None and item_layer == BYBLOCK_LAYER:
-                return self.layer_rgb.get(layer)
+                return self.layer_rgb.get(placement.layer)
             return value
 
-        if not in_plane and (template.contours or template.pieces or template.line_layers()):
-            self._skip(handle, "INSERT", layer, "block reference tilted out of the XY plane: 2D content skipped")
-        else:
-            hatch_offset = out.hatch_count
-            out.hatch_count += template.hatch_count
-            for contour in template.contours:
-                moved = place(contour.points, contour.z)
-                out.contours.append(
-                    Contour(
-                        moved[:, :2],
-                        float(moved[0, 2]),
-                        contour.thickness * z_scale,
-                        own_layer(contour.layer),
-                        own_color(contour.color, contour.layer),
-                        handle,
-                        contour.dxftype,
-                        contour.hatch_group + hatch_offset if contour.hatch_group >= 0 else -1,
-                    )
+        def place(xyz: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            """(n, 3) template points -> (len(rows), n, 3) placed points."""
+            return np.einsum("nj,kjl->knl", xyz, linear[rows]) + shift[rows][:, None, :]
+
+        has_2d = bool(template.contours or template.pieces or template.line_layers())
+        if has_2d:
+            for index in np.flatnonzero(~in_plane).tolist():
+                placement = placements[index]
+                self._skip(
+                    placement.handle,
+                    "INSERT",
+                    placement.layer,
+                    "block reference tilted out of the XY plane: 2D content skipped",
                 )
+        planar = np.flatnonzero(in_plane)
+        if has_2d and len(planar):
+            hatch_base = out.hatch_count
+            out.hatch_count += len(planar) * template.hatch_count
+            for contour in template.contours:
+                xyz = np.column_stack([contour.points, np.full(len(contour.points), contour.z)])
+                moved = place(xyz, planar)
+                for slot, index in enumerate(planar.tolist()):
+                    placement = placements[index]
+                    out.contours.append(
+                        Contour(
+                            moved[slot, :, :2],
+                            float(moved[slot, 0, 2]),
+                            contour.thickness * float(z_scale[index]),
+                            own_layer(contour.layer, placement),
+                            own_color(contour.color, contour.layer, placement),
+                            placement.handle,
+                            contour.dxftype,
+                            hatch_base + slot * template.hatch_count + contour.hatch_group
+                            if contour.hatch_group >= 0
+                            else -1,
+                        )
+                    )
             for piece in template.pieces:
-                moved = place(piece.points, piece.z)
-                out.pieces.append(Piece(moved[:, :2], float(moved[0, 2]), own_layer(piece.layer), handle))
+                xyz = np.column_stack([piece.points, np.full(len(piece.points), piece.z)])
+                moved = place(xyz, planar)
+                for slot, index in enumerate(planar.tolist()):
+                    placement = placements[index]
+                    out.pieces.append(
+                        Piece(
+                            moved[slot, :, :2],
+                            float(moved[slot, 0, 2]),
+                            own_layer(piece.layer, placement),
+                            placement.handle,
+                        )
+                    )
             for item_layer in template.line_layers():
                 rows = template.line_array(item_layer)
-                starts = place(rows[:, 0:2], rows[:, 4])
-                ends = place(rows[:, 2:4], rows[:, 4])
-                placed = np.column_stack([starts[:, :2], ends[:, :2], starts[:, 2]])
-                out.line_arrays.setdefault(own_layer(item_layer), []).append(placed)
+                starts = place(np.column_stack([rows[:, 0:2], rows[:, 4]]), planar)
+                ends = place(np.column_stack([rows[:, 2:4], rows[:, 4]]), planar)
+                placed = np.concatenate([starts[..., :2], ends[..., :2], starts[..., 2:3]], axis=2)
+                layers = np.asarray([own_layer(item_layer, placements[i]) for i in planar.tolist()], dtype=object)
+                for target in set(layers.tolist()):
+                    out.line_arrays.setdefault(target, []).append(placed[layers == target].reshape(-1, 5))
         for mesh in template.meshes:
-            out.meshes.append(
-                PassMesh(
-                    place(mesh.vertices, 0.0),
-                    mesh.faces,
-                    own_layer(mesh.layer),
-                    own_color(mesh.color, mesh.layer),
-                    handle,
-                    mesh.dxftype,
+            moved = place(mesh.vertices, np.arange(count))
+            for index, placement in enumerate(placements):
+                out.meshes.append(
+                    PassMesh(
+                        moved[index],
+                        mesh.faces,
+                        own_layer(mesh.layer, placement),
+                        own_color(mesh.color, mesh.layer, placement),
+                        placement.handle,
+                        mesh.dxftype,
+                    )
                 )
-            )
-        for item_layer, counts in template.layer_colors.items():
-            out.layer_colors.setdefault(own_layer(item_layer), Counter()).update(counts)
 
 
 def _fan(face: Any) -> list[tuple[int, int, int]]:
