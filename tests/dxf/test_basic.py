@@ -31,3 +31,25 @@ def test_closed_lwpolylines_extrude_to_glb() -> None:
         assert mesh.volume > 0
     assert result.report["total_volume"] == pytest.approx((100 * 50 + 60 * 30 / 2) * 25, rel=1e-9)
     assert result.report["parts"]["all_watertight"] is True
+
+
+def test_progress_is_reported_in_order_up_to_100() -> None:
+    doc = new_doc()
+    doc.modelspace().add_circle((0, 0), 10)
+    events: list[tuple[float, str, str]] = []
+    convert(dxf_bytes(doc), DxfOptions(), lambda percent, stage, message: events.append((percent, stage, message)))
+    percents = [p for p, _, _ in events]
+    assert percents == sorted(percents)
+    assert percents[0] == 0 and percents[-1] == 100
+    assert {"read", "geometry", "regions", "extrude", "export", "done"} <= {s for _, s, _ in events}
+
+
+def test_inspect_reports_without_artifacts() -> None:
+    from cad3d_dxf.core import inspect
+
+    doc = new_doc()
+    doc.modelspace().add_lwpolyline([(0, 0), (10, 0), (10, 10)], close=True)
+    result = inspect(dxf_bytes(doc), DxfOptions(height=2))
+    assert result.artifacts == []
+    assert result.report["total_volume"] == pytest.approx(100.0)
+    assert result.converter_version == CONVERTER_VERSION

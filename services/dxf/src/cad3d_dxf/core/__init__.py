@@ -11,7 +11,8 @@ from cad3d_kit.conversion import ConversionResult, ProgressCallback, no_progress
 
 from .errors import ALL_ERROR_CODES
 from .options import DwgConfig, DxfOptions
-from .pipeline import CONVERTER_VERSION, run
+from .parts import CONVERTER_VERSION
+from .pipeline import run
 
 
 def convert(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,58 +12,25 @@ from ezdxf import colors as dxf_colors
 from ezdxf.document import Drawing
 from shapely.geometry import Polygon
 
-from cad3d_kit.conversion import ConversionResult, ConversionWarning, ProgressCallback, SourceLocation
+from cad3d_kit.conversion import ConversionResult, ProgressCallback
 
-from .chaining import polygonize_pieces
 from .dwg import dwg_to_dxf
-from .entities import ANNOTATION_TYPES, Collected, EntityCollector, Piece
+from .entities import Collected, EntityCollector
 from .errors import NOTHING_TO_EXTRUDE, ConversionError, unreadable
 from .export import LayerMesh, export
 from .extrusion import MeshArrays, extrude_many
+from .grouping import build_regions
 from .options import DwgConfig, DxfOptions
-from .reading import LoadedDocument, detect_format, layer_display_name, load_document, select_layout
-from .regions import Region, merge_overlapping, nest_by_containment, polygons_of, ring_polygons
-from .rules import PRESET_TABLE, Preset, ResolvedLayer, RuleSet, parse_rules, resolve_layer
-from .units import OUTPUT_UNITS, scale_to_output
-from .walls import parallel_wall_bands
-
-CONVERTER_VERSION = "cad3d-dxf/0.1.0"
+from .parts import CONVERTER_VERSION, FLATTEN_RELATIVE, HEAL_RELATIVE, ExtrusionKey, Part, RegionStats
+from .reading import detect_format, layer_display_name, load_document, select_layout
+from .regions import merge_overlapping, nest_by_containment
+from .report import MAX_LISTED, build_report, skip_warnings
+from .rules import LayerResolver, ResolvedLayer
+from .units import scale_to_output
+from .walls import classify_plan, wall_bands
 
 # Coordinates beyond this (in output units) are recentred so float32 outputs keep sub-unit precision.
 _RECENTRE_ABOVE = 1e5
-_FLATTEN_RELATIVE = 1e-4  # curve sagitta as a fraction of the drawing diagonal
-_HEAL_RELATIVE = 1e-5  # endpoint gaps healed up to this fraction of the drawing diagonal
-_MAX_LISTED = 500  # cap on per-item lists in the report (skipped entities, parts)
-
-
-@dataclass(frozen=True)
-class ExtrusionKey:
-    base: float  # output units
-    height: float  # output units, > 0
-
-
-@dataclass
-class Part:
-    layer: str
-    polygon: Polygon  # output units, recentred
-    key: ExtrusionKey
-    role: str
-
-
-@dataclass
-class _Stats:
-    closed_contours: int = 0
-    hatch_regions: int = 0
-    loose_faces: int = 0
-    hole_faces: int = 0
-    duplicates_dropped: int = 0
-    healed_gaps: int = 0
-    max_healed_gap: float = 0.0
-    open_chains: int = 0
-    open_length: float = 0.0
-    rooms: int = 0
-    walls_from_lines: int = 0
-    warnings: list[ConversionWarning] = field(default_factory=list)
 
 
 def _layer_colors(doc: Drawing) -> dict[str, tuple[int, int, int] | None]:
@@ -76,153 +42,6 @@ def _layer_colors(doc: Drawing) -> dict[str, tuple[int, int, int] | None]:
             rgb = dxf_colors.aci2rgb(aci) if 1 <= aci <= 255 else None
         colors[layer_display_name(layer.dxf.name)] = None if rgb is None else (int(rgb[0]), int(rgb[1]), int(rgb[2]))
     return colors
-
-
-class _Resolver:
-    def __init__(self, options: DxfOptions) -> None:
-        self.rules = parse_rules(options.rules_json) if options.rules_json else RuleSet()
-        self.preset: Preset | None = PRESET_TABLE.get(options.preset or "")
-        self.option_height = options.height
-        self.mm_to_output = 0.001 / OUTPUT_UNITS[options.output_unit]
-        self.cache: dict[str, ResolvedLayer] = {}
-
-    def __call__(self, layer: str) -> ResolvedLayer:
-        resolved = self.cache.get(layer)
-        if resolved is None:
-            resolved = resolve_layer(layer, self.rules, self.preset, self.option_height, self.mm_to_output)
-            self.cache[layer] = resolved
-        return resolved
-
-
-def _key(resolved: ResolvedLayer, z: float, thickness: float, scale: float) -> ExtrusionKey:
-    base = resolved.base + z * scale
-    height = resolved.height
-    if thickness and not resolved.height_from_user:
-        height = abs(thickness) * scale
-        if thickness < 0:
-            base -= height
-    return ExtrusionKey(round(base, 9), round(height, 9))
-
-
-def _build_regions(
-    collected: Collected, resolve: _Resolver, scale: float, heal_tol: float, min_area: float, stats: _Stats
-) -> dict[ExtrusionKey, list[Region]]:
-    """Filled regions grouped by how they are extruded (nesting happens inside a group only)."""
-    groups: dict[ExtrusionKey, list[Region]] = defaultdict(list)
-    roles: dict[str, str] = {}
-
-    plain = [c for c in collected.contours if c.hatch_group < 0 and resolve(c.layer).include]
-    for contour, polys in zip(plain, ring_polygons([c.points for c in plain], min_area), strict=True):
-        key = _key(resolve(contour.layer), contour.z, contour.thickness, scale)
-        groups[key].extend(Region(p, contour.layer, contour.handle) for p in polys)
-        stats.closed_contours += 1
-
-    hatch_rings: dict[int, list[Any]] = defaultdict(list)
-    for contour in collected.contours:
-        if contour.hatch_group >= 0 and resolve(contour.layer).include:
-            hatch_rings[contour.hatch_group].append(contour)
-    for rings in hatch_rings.values():
-        first = rings[0]
-        polys = [p for ps in ring_polygons([r.points for r in rings], min_area) for p in ps]
-        key = _key(resolve(first.layer), first.z, 0.0, scale)
-        # A hatch fills its own boundary paths by even-odd (islands are holes) before it meets
-        # the other outlines of its group.
-        filled, _ = nest_by_containment([Region(p, first.layer, first.handle) for p in polys])
-        groups[key].extend(filled)
-        stats.hatch_regions += len(filled)
-
-    pieces_by_layer: dict[str, list[Piece]] = defaultdict(list)
-    for piece in collected.pieces:
-        pieces_by_layer[piece.layer].append(piece)
-    for layer in sorted(collected.line_layers() | set(pieces_by_layer)):
-        resolved = resolve(layer)
-        if not resolved.include:
-            continue
-        lines = collected.line_array(layer)
-        pieces = pieces_by_layer.get(layer, [])
-        zs = np.concatenate([lines[:, 4], [p.z for p in pieces]])
-        result = polygonize_pieces(lines[:, :4].reshape(-1, 2, 2), [p.points for p in pieces], heal_tol, min_area)
-        stats.loose_faces += len(result.faces)
-        stats.hole_faces += result.hole_faces
-        stats.healed_gaps += result.healed_gaps
-        stats.max_healed_gap = max(stats.max_healed_gap, result.max_healed_gap)
-        stats.open_chains += result.open_chains
-        stats.open_length += result.open_length
-        if result.healed_gaps:
-            stats.warnings.append(
-                ConversionWarning(
-                    "gaps_healed",
-                    f"{result.healed_gaps} gap(s) up to {result.max_healed_gap:.6g} drawing units closed between "
-                    "line ends",
-                    SourceLocation(layer=layer),
-                )
-            )
-        key = _key(resolved, float(np.median(zs)) if len(zs) else 0.0, 0.0, scale)
-        groups[key].extend(Region(face, layer, "") for face in result.faces)
-        roles[layer] = resolved.role
-    return groups
-
-
-def _classify_plan(
-    parts: list[Part], bands: dict[str, list[Polygon]], preset: Preset, resolve: _Resolver, stats: _Stats
-) -> list[Part]:
-    """Architecture: thin regions and parallel-line bands are walls; rooms get a floor slab."""
-    max_width = preset.max_wall_thickness_mm * resolve.mm_to_output
-    slab = ExtrusionKey(
-        -preset.slab_thickness_mm * resolve.mm_to_output, preset.slab_thickness_mm * resolve.mm_to_output
-    )
-    min_room_area = (preset.max_wall_thickness_mm * resolve.mm_to_output) ** 2
-    result: list[Part] = []
-    walls: dict[tuple[str, ExtrusionKey], list[Polygon]] = defaultdict(list)
-    room_polys: list[tuple[str, Polygon]] = []
-    for part in parts:
-        if part.role not in ("", "wall"):
-            result.append(part)
-            continue
-        poly = part.polygon
-        width = 2.0 * poly.area / poly.length if poly.length > 0 else 0.0
-        if width <= max_width:
-            walls[(part.layer, part.key)].append(poly)
-            # Spaces enclosed by a wall ring are rooms.
-            room_polys.extend(
-                (part.layer, Polygon(ring)) for ring in poly.interiors if Polygon(ring).area >= min_room_area
-            )
-        else:
-            room_polys.append((part.layer, poly))
-    for layer, layer_bands in bands.items():
-        resolved = resolve(layer)
-        walls[(layer, ExtrusionKey(round(resolved.base, 9), round(resolved.height, 9)))].extend(layer_bands)
-    for (layer, key), polys in walls.items():
-        for wall in polygons_of(shapely.union_all(polys)):
-            stats.walls_from_lines += 1
-            result.append(Part(layer, wall, key, "wall"))
-    for layer, room in room_polys:
-        stats.rooms += 1
-        result.append(Part(f"{layer} floor", room, slab, "slab"))
-    return result
-
-
-def _wall_bands(
-    collected: Collected, resolve: _Resolver, preset: Preset, offset: np.ndarray, scale: float
-) -> dict[str, list[Polygon]]:
-    """Bands between parallel lines on wall layers, in output units (recentred)."""
-    bands: dict[str, list[Polygon]] = {}
-    layers = {layer for layer in collected.line_layers() | {p.layer for p in collected.pieces}}
-    for layer in sorted(layers):
-        if resolve(layer).role != "wall" or not resolve(layer).include:
-            continue
-        chunks = [collected.line_array(layer)[:, :4].reshape(-1, 2, 2)]
-        chunks += [np.stack([p.points[:-1], p.points[1:]], axis=1) for p in collected.pieces if p.layer == layer]
-        segments = (np.concatenate(chunks) - offset) * scale
-        found = parallel_wall_bands(
-            segments,
-            min_gap=preset.min_wall_thickness_mm * resolve.mm_to_output,
-            max_gap=preset.max_wall_thickness_mm * resolve.mm_to_output,
-            min_overlap=preset.min_wall_thickness_mm * resolve.mm_to_output,
-        )
-        if found:
-            bands[layer] = found
-    return bands
 
 
 def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: float) -> np.ndarray:
@@ -283,19 +102,19 @@ def run(
 
     insunits = int(doc.header.get("$INSUNITS", 0) or 0)
     scale, drawing_unit = scale_to_output(insunits, options.output_unit)
-    resolve = _Resolver(options)
+    resolve = LayerResolver(options)
     layer_rgb = _layer_colors(doc)
     progress(30.0, "geometry", "exploding blocks and flattening curves")
-    collected = EntityCollector(layer_rgb, _FLATTEN_RELATIVE).collect(layout)
+    collected = EntityCollector(layer_rgb, FLATTEN_RELATIVE).collect(layout)
     lap("entities_ms")
 
     bounds = collected.bounds
     diagonal = float(np.linalg.norm(bounds[1] - bounds[0])) if bounds is not None else 0.0
-    heal_tol = diagonal * _HEAL_RELATIVE
+    heal_tol = diagonal * HEAL_RELATIVE
     min_area = (diagonal * 1e-6) ** 2
-    stats = _Stats()
+    stats = RegionStats()
     progress(50.0, "regions", "chaining loose lines and nesting holes")
-    groups = _build_regions(collected, resolve, scale, heal_tol, min_area, stats)
+    groups = build_regions(collected, resolve, scale, heal_tol, min_area, stats)
 
     merged_parts: list[tuple[str, Polygon, ExtrusionKey]] = []
     for key, regions in groups.items():
@@ -318,8 +137,8 @@ def run(
         Part(layer, poly, key, resolve(layer).role) for (layer, _, key), poly in zip(merged_parts, moved, strict=True)
     ]
     if resolve.preset is not None and resolve.preset.classify_plan:
-        bands = _wall_bands(collected, resolve, resolve.preset, offset, scale)
-        parts = _classify_plan(parts, bands, resolve.preset, resolve, stats)
+        bands = wall_bands(collected, resolve, resolve.preset, offset, scale)
+        parts = classify_plan(parts, bands, resolve.preset, resolve, stats)
     lap("regions_ms")
 
     progress(70.0, "extrude", "building solids")
@@ -352,7 +171,7 @@ def run(
             "watertight_parts": int(extruded.watertight.sum()),
         }
         for offset_in_layer, (index, part) in enumerate(zip(indices, layer_parts, strict=True)):
-            if len(part_rows) >= _MAX_LISTED:
+            if len(part_rows) >= MAX_LISTED:
                 break
             part_rows.append(
                 {
@@ -406,7 +225,7 @@ def run(
         "offset": offset_out,
         "offset_note": "add offset to coordinates to get the drawing's original position",
     }
-    report = _report(
+    report = build_report(
         loaded,
         layout.name,
         insunits,
@@ -427,8 +246,8 @@ def run(
         dwg_converter,
         timings,
     )
-    warnings = stats.warnings + _skip_warnings(collected)
-    report["warnings"] = [w.as_dict() for w in warnings[:_MAX_LISTED]]
+    warnings = stats.warnings + skip_warnings(collected)
+    report["warnings"] = [w.as_dict() for w in warnings[:MAX_LISTED]]
     has_geometry = any(len(m.mesh.faces) for m in layers_out)
     if not build:
         report["timings_ms"] = timings
@@ -446,128 +265,3 @@ def run(
     report["timings_ms"] = timings
     progress(100.0, "done", "conversion finished")
     return ConversionResult(artifacts, report, warnings, CONVERTER_VERSION)
-
-
-def _skip_warnings(collected: Collected) -> list[ConversionWarning]:
-    warnings: list[ConversionWarning] = []
-    for skip in collected.skipped:
-        if skip.dxftype in ANNOTATION_TYPES:
-            continue
-        if len(warnings) >= _MAX_LISTED:
-            break
-        warnings.append(
-            ConversionWarning(
-                "entity_skipped",
-                f"{skip.dxftype} skipped: {skip.reason}",
-                SourceLocation(entity_handle=skip.handle, entity_type=skip.dxftype, layer=skip.layer),
-            )
-        )
-    return warnings
-
-
-def _report(
-    loaded: LoadedDocument,
-    layout: str,
-    insunits: int,
-    drawing_unit: str,
-    scale: float,
-    options: DxfOptions,
-    collected: Collected,
-    stats: _Stats,
-    layer_stats: dict[str, dict[str, Any]],
-    part_rows: list[dict[str, Any]],
-    watertight_parts: int,
-    part_count: int,
-    total_volume: float,
-    bbox: dict[str, list[float]],
-    offset: list[float],
-    resolve: _Resolver,
-    heal_tol: float,
-    dwg_converter: str,
-    timings: dict[str, float],
-) -> dict[str, Any]:
-    skipped_by_type: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (dxftype, reason), count in collected.skip_counts.items():
-        skipped_by_type[dxftype][reason] += count
-    layers: dict[str, Any] = {}
-    for name in sorted(set(resolve.cache) | set(layer_stats)):
-        base_name = name.removesuffix(" floor") if name not in resolve.cache else name
-        resolved = resolve(base_name)
-        entry: dict[str, Any] = {
-            "included": resolved.include,
-            "role": resolved.role,
-            "rule_source": resolved.source,
-            "height": resolved.height,
-            "base": resolved.base,
-        }
-        entry.update({k: (float(v) if isinstance(v, float) else int(v)) for k, v in layer_stats.get(name, {}).items()})
-        layers[name] = entry
-    return {
-        "converter_version": CONVERTER_VERSION,
-        "input": {
-            "format": loaded.input_format,
-            "dxf_version": loaded.doc.dxfversion,
-            "release": loaded.doc.acad_release,
-            "encoding": loaded.encoding,
-            "read_mode": loaded.read_mode,
-            "converted_from_dwg": bool(dwg_converter),
-            "dwg_converter": dwg_converter,
-        },
-        "audit": {**loaded.audit_counts, "findings": loaded.audit_findings},
-        "layout": layout,
-        "units": {"insunits": insunits, "drawing": drawing_unit, "output": options.output_unit, "scale": scale},
-        "options": {
-            "format": options.format,
-            "height": options.height or 0.0,
-            "preset": options.preset or "",
-            "rules": bool(options.rules_json),
-        },
-        "entities": {
-            "seen": dict(collected.seen),
-            "used": dict(collected.used),
-            "skipped": {t: dict(r) for t, r in skipped_by_type.items()},
-            "skipped_total": sum(collected.skip_counts.values()),
-            "block_references": collected.block_references,
-        },
-        "skipped_entities": [
-            {"handle": s.handle, "type": s.dxftype, "layer": s.layer, "reason": s.reason}
-            for s in collected.skipped
-            if s.dxftype not in ANNOTATION_TYPES
-        ][:_MAX_LISTED],
-        "regions": {
-            "closed_contours": stats.closed_contours,
-            "hatch_regions": stats.hatch_regions,
-            "loose_faces": stats.loose_faces,
-            "hole_faces": stats.hole_faces,
-            "duplicates_dropped": stats.duplicates_dropped,
-            "rooms": stats.rooms,
-            "walls_from_thin_regions": stats.walls_from_lines,
-        },
-        "healing": {
-            "tolerance": heal_tol,
-            "healed_gaps": stats.healed_gaps,
-            "max_healed_gap": stats.max_healed_gap,
-            "open_chains": stats.open_chains,
-            "open_length": stats.open_length,
-        },
-        "tolerances": {
-            "flatten_relative": _FLATTEN_RELATIVE,
-            "heal_relative": _HEAL_RELATIVE,
-            "flatten_distance": collected.flatten_distance,
-            "heal_distance": heal_tol,
-        },
-        "layers": layers,
-        "parts": {
-            "count": part_count,
-            "watertight": watertight_parts,
-            "all_watertight": watertight_parts == part_count,
-            "items": part_rows,
-            "listed": len(part_rows),
-        },
-        "passthrough_meshes": sum(1 for m in collected.meshes if resolve(m.layer).include),
-        "total_area": float(sum(v.get("area", 0.0) for v in layer_stats.values())),
-        "total_volume": float(total_volume),
-        "bbox": bbox,
-        "offset": offset,
-        "recentred": any(offset),
-    }

@@ -18,9 +18,12 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import invalid_options
+
+if TYPE_CHECKING:
+    from .options import DxfOptions
 
 Role = str  # "wall", "door", "window", "column", "slab", "plate" or "" (plain extrusion)
 
@@ -290,3 +293,23 @@ def resolve_layer(
         # AutoCAD never plots DEFPOINTS: it only holds dimension definition points.
         return ResolvedLayer(False, default_height, default_base, None, "", "default")
     return ResolvedLayer(True, default_height, default_base, None, "", "default")
+
+
+class LayerResolver:
+    """Resolves (and caches) every layer's extrusion from the options, rules and preset."""
+
+    def __init__(self, options: DxfOptions) -> None:
+        from .units import OUTPUT_UNITS
+
+        self.rules = parse_rules(options.rules_json) if options.rules_json else RuleSet()
+        self.preset: Preset | None = PRESET_TABLE.get(options.preset or "")
+        self.option_height = options.height
+        self.mm_to_output = 0.001 / OUTPUT_UNITS[options.output_unit]
+        self.cache: dict[str, ResolvedLayer] = {}
+
+    def __call__(self, layer: str) -> ResolvedLayer:
+        resolved = self.cache.get(layer)
+        if resolved is None:
+            resolved = resolve_layer(layer, self.rules, self.preset, self.option_height, self.mm_to_output)
+            self.cache[layer] = resolved
+        return resolved

@@ -1,4 +1,4 @@
-"""Architecture plans: walls from pairs of parallel lines, the way people draft them.
+"""Architecture plans: walls (thin regions, pairs of parallel lines) and rooms with floor slabs.
 
 A wall is usually two parallel lines a wall-thickness apart, often left open at door and window
 openings, so polygonising alone misses it. Each segment is paired with its nearest parallel
@@ -8,9 +8,16 @@ a wall piece.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
+
+from .entities import Collected
+from .parts import ExtrusionKey, Part, RegionStats
+from .regions import polygons_of
+from .rules import LayerResolver, Preset
 
 _PARALLEL_SINE = np.sin(np.radians(1.0))
 
@@ -61,3 +68,65 @@ def parallel_wall_bands(segments: np.ndarray, min_gap: float, max_gap: float, mi
     quads = np.stack([p_low, p_high, p_high + shift, p_low + shift], axis=1)
     bands = shapely.polygons(quads)
     return [band for band in bands if band.area > 0]
+
+
+def classify_plan(
+    parts: list[Part], bands: dict[str, list[Polygon]], preset: Preset, resolve: LayerResolver, stats: RegionStats
+) -> list[Part]:
+    """Architecture: thin regions and parallel-line bands are walls; rooms get a floor slab."""
+    max_width = preset.max_wall_thickness_mm * resolve.mm_to_output
+    slab = ExtrusionKey(
+        -preset.slab_thickness_mm * resolve.mm_to_output, preset.slab_thickness_mm * resolve.mm_to_output
+    )
+    min_room_area = (preset.max_wall_thickness_mm * resolve.mm_to_output) ** 2
+    result: list[Part] = []
+    walls: dict[tuple[str, ExtrusionKey], list[Polygon]] = defaultdict(list)
+    room_polys: list[tuple[str, Polygon]] = []
+    for part in parts:
+        if part.role not in ("", "wall"):
+            result.append(part)
+            continue
+        poly = part.polygon
+        width = 2.0 * poly.area / poly.length if poly.length > 0 else 0.0
+        if width <= max_width:
+            walls[(part.layer, part.key)].append(poly)
+            # Spaces enclosed by a wall ring are rooms.
+            room_polys.extend(
+                (part.layer, Polygon(ring)) for ring in poly.interiors if Polygon(ring).area >= min_room_area
+            )
+        else:
+            room_polys.append((part.layer, poly))
+    for layer, layer_bands in bands.items():
+        resolved = resolve(layer)
+        walls[(layer, ExtrusionKey(round(resolved.base, 9), round(resolved.height, 9)))].extend(layer_bands)
+    for (layer, key), polys in walls.items():
+        for wall in polygons_of(shapely.union_all(polys)):
+            stats.walls_from_lines += 1
+            result.append(Part(layer, wall, key, "wall"))
+    for layer, room in room_polys:
+        stats.rooms += 1
+        result.append(Part(f"{layer} floor", room, slab, "slab"))
+    return result
+
+
+def wall_bands(
+    collected: Collected, resolve: LayerResolver, preset: Preset, offset: np.ndarray, scale: float
+) -> dict[str, list[Polygon]]:
+    """Bands between parallel lines on wall layers, in output units (recentred)."""
+    bands: dict[str, list[Polygon]] = {}
+    layers = {layer for layer in collected.line_layers() | {p.layer for p in collected.pieces}}
+    for layer in sorted(layers):
+        if resolve(layer).role != "wall" or not resolve(layer).include:
+            continue
+        chunks = [collected.line_array(layer)[:, :4].reshape(-1, 2, 2)]
+        chunks += [np.stack([p.points[:-1], p.points[1:]], axis=1) for p in collected.pieces if p.layer == layer]
+        segments = (np.concatenate(chunks) - offset) * scale
+        found = parallel_wall_bands(
+            segments,
+            min_gap=preset.min_wall_thickness_mm * resolve.mm_to_output,
+            max_gap=preset.max_wall_thickness_mm * resolve.mm_to_output,
+            min_overlap=preset.min_wall_thickness_mm * resolve.mm_to_output,
+        )
+        if found:
+            bands[layer] = found
+    return bands
