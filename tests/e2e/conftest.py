@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from minio import Minio
 
 from cad3d_gateway.auth import hash_key
-from tests.support.servers import Process, S3Server, start_service, storage_env
+from tests.support.servers import Process, S3Server, start_gateway, start_service, storage_env
 
 JOBS_BUCKET = "cad3d-jobs-api"
 
@@ -60,4 +63,69 @@ class Service:
 def dxf_service(tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str]) -> Iterator[Service]:
     process, address = start_service("dxf", tmp_path_factory.mktemp("jobs-dxf"), jobs_storage)
     yield Service(process, address)
+    process.stop()
+
+
+class Api:
+    def __init__(self, url: str, keys: Keys, process: Process) -> None:
+        self.url, self.keys, self.process = url, keys, process
+        self.client = httpx.Client(base_url=url, timeout=60)
+
+    def post(self, name: str, data: bytes, options: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
+        return self.client.post(
+            "/v1/conversions",
+            files={"file": ("drawing.dxf", data)},
+            data={"options": json.dumps(options or {"format": "stl", "height": 5})},
+            headers={**self.keys.auth(name), **{k.replace("_", "-"): v for k, v in headers.items()}},
+        )
+
+    def get(self, name: str, path: str, **params: Any) -> httpx.Response:
+        return self.client.get(path, headers=self.keys.auth(name), params=params)
+
+    def wait_for(self, name: str, job_id: str, statuses: set[str], timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job: dict[str, Any] = self.get(name, f"/v1/conversions/{job_id}").json()
+            if job["status"] in statuses:
+                return job
+            time.sleep(0.05)
+        raise AssertionError(f"job {job_id} not {statuses} within {timeout} s: {job}")
+
+
+WEBHOOK_SECRET = "test-webhook-secret"
+
+
+@pytest.fixture(scope="session")
+def api(
+    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], nats_url: str, dxf_service: Service
+) -> Iterator[Api]:
+    workdir = tmp_path_factory.mktemp("jobs-api")
+    keys = write_keys(
+        workdir,
+        {
+            "alice": ("alice", ["read", "write"]),
+            "reader": ("alice", ["read"]),
+            "bob": ("bob", ["read", "write"]),
+            "carol": ("carol", ["read", "write"]),
+        },
+    )
+    process, url = start_gateway(
+        workdir,
+        jobs_storage,
+        nats_url,
+        {"dxf": dxf_service.address},
+        {
+            "CAD3D_GATEWAY_API_KEYS_FILE": str(keys.file),
+            "CAD3D_GATEWAY_S3_LIFECYCLE_DAYS": "3",
+            "CAD3D_GATEWAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "CAD3D_GATEWAY_WEBHOOK_ALLOW_HOSTS": '["127.0.0.1"]',
+            "CAD3D_GATEWAY_WEBHOOK_RETRY_BASE_SECONDS": "0.3",
+            "CAD3D_GATEWAY_WEBHOOK_MAX_ATTEMPTS": "3",
+            "CAD3D_GATEWAY_MAX_BATCH_FILES": "5",
+            "CAD3D_GATEWAY_MAX_BATCH_UNPACKED_BYTES": str(4 << 20),
+        },
+    )
+    api = Api(url, keys, process)
+    yield api
+    api.client.close()
     process.stop()

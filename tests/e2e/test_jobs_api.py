@@ -8,72 +8,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from minio import Minio
 
-from tests.e2e.conftest import JOBS_BUCKET, Keys, Service, write_keys
+from tests.e2e.conftest import JOBS_BUCKET, Api
 from tests.support.fixtures import many_squares, plate_with_hole
-from tests.support.servers import Process, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 BROKEN_DXF = b"0\nSECTION\n2\nENTITIES\n0\nLINE\n10\nnot-a-number\n"
-
-
-class Api:
-    def __init__(self, url: str, keys: Keys, process: Process) -> None:
-        self.url, self.keys, self.process = url, keys, process
-        self.client = httpx.Client(base_url=url, timeout=60)
-
-    def post(self, name: str, data: bytes, options: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
-        return self.client.post(
-            "/v1/conversions",
-            files={"file": ("drawing.dxf", data)},
-            data={"options": json.dumps(options or {"format": "stl", "height": 5})},
-            headers={**self.keys.auth(name), **{k.replace("_", "-"): v for k, v in headers.items()}},
-        )
-
-    def get(self, name: str, path: str, **params: Any) -> httpx.Response:
-        return self.client.get(path, headers=self.keys.auth(name), params=params)
-
-    def wait_for(self, name: str, job_id: str, statuses: set[str], timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job: dict[str, Any] = self.get(name, f"/v1/conversions/{job_id}").json()
-            if job["status"] in statuses:
-                return job
-            time.sleep(0.05)
-        raise AssertionError(f"job {job_id} not {statuses} within {timeout} s: {job}")
-
-
-@pytest.fixture(scope="module")
-def api(
-    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], nats_url: str, dxf_service: Service
-) -> Iterator[Api]:
-    workdir = tmp_path_factory.mktemp("jobs-api")
-    keys = write_keys(
-        workdir,
-        {
-            "alice": ("alice", ["read", "write"]),
-            "reader": ("alice", ["read"]),
-            "bob": ("bob", ["read", "write"]),
-            "carol": ("carol", ["read", "write"]),
-        },
-    )
-    process, url = start_gateway(
-        workdir,
-        jobs_storage,
-        nats_url,
-        {"dxf": dxf_service.address},
-        {"CAD3D_GATEWAY_API_KEYS_FILE": str(keys.file), "CAD3D_GATEWAY_S3_LIFECYCLE_DAYS": "3"},
-    )
-    api = Api(url, keys, process)
-    yield api
-    api.client.close()
-    process.stop()
 
 
 def objects_under(minio: Minio, prefix: str) -> list[str]:

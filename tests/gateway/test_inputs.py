@@ -8,9 +8,10 @@ import ezdxf
 import pytest
 from PIL import Image
 
-from cad3d_gateway.api import parse_prefer_wait, safe_filename
+from cad3d_gateway.api import parse_prefer_wait
 from cad3d_gateway.options import parse_options
 from cad3d_gateway.problems import ProblemError
+from cad3d_gateway.submission import safe_filename
 from cad3d_kit.detect import detect
 from tests.support.fixtures import plate_with_hole
 

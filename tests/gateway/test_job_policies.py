@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from cad3d_gateway.api import no_cache
 from cad3d_gateway.cache import _ChunkReader, cache_key, copy_artifacts, reusable, route
 from cad3d_gateway.idempotency import fingerprint, validate
 from cad3d_gateway.jobstore import index_key, token
 from cad3d_gateway.models import ArtifactInfo, InputInfo, JobRecord, JobStatus
 from cad3d_gateway.problems import ProblemError
 from cad3d_gateway.quotas import TokenBuckets
+from cad3d_gateway.submission import no_cache
 from cad3d_kit.storage import LocalArtifactStore, ObjectNotFound
 
 

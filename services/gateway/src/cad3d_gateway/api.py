@@ -7,25 +7,23 @@ import contextlib
 import json
 import logging
 import re
-import secrets
-import time
-import unicodedata
 from collections.abc import AsyncIterator
-from pathlib import PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
-from cad3d_gateway import idempotency
 from cad3d_gateway.auth import Principal, require
-from cad3d_gateway.cache import acopy_artifacts, reusable
-from cad3d_gateway.dispatcher import job_subject, publish_job_event
-from cad3d_gateway.metrics import CACHE_LOOKUPS, JOBS_CREATED, JOBS_FINISHED, REJECTED
-from cad3d_gateway.models import InputInfo, JobPage, JobRecord, JobStatus, JobView, utcnow
-from cad3d_gateway.options import parse_options
+from cad3d_gateway.dispatcher import publish_job_event
+from cad3d_gateway.metrics import JOBS_FINISHED
+from cad3d_gateway.models import JobPage, JobRecord, JobStatus, JobView, utcnow
 from cad3d_gateway.problems import Problem, ProblemError
-from cad3d_kit.detect import detect
+from cad3d_gateway.submission import (
+    Submission,
+    check_admission,
+    no_cache,
+    submit,
+)
 from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, decode_event
 from cad3d_kit.storage import ObjectNotFound
 
@@ -49,19 +47,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def new_job_id() -> str:
-    # Time-ordered, so job listings sort by creation without another index.
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
-
-
-def safe_filename(name: str | None) -> str:
-    """The client's file name reduced to a harmless label; never used as a path."""
-    base = PurePosixPath((name or "").replace("\\", "/")).name
-    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
-    base = re.sub(r"\s+", " ", base).strip(" .")
-    return base[:200] or "upload"
-
-
 def base_url(request: Request) -> str:
     configured = request.app.state.settings.public_url
     return (configured or str(request.base_url)).rstrip("/")
@@ -83,72 +68,6 @@ async def load_job(request: Request, job_id: str, principal: Principal) -> JobRe
     if job is None or job.tenant != principal.tenant:
         raise ProblemError(404, "job_not_found", "No such conversion")
     return job
-
-
-def no_cache(cache_control: str | None) -> bool:
-    return bool(cache_control) and any(
-        part.strip().lower() in ("no-cache", "no-store") for part in (cache_control or "").split(",")
-    )
-
-
-async def check_admission(request: Request, principal: Principal) -> None:
-    """Refuse work that cannot be done now (queue) or that this key may not add (its limits)."""
-    state = request.app.state
-    state.queue_depth.check()
-    limit = state.settings.max_active_jobs_per_key
-    if limit and await state.jobs.active_count(principal.key_id) >= limit:
-        REJECTED.labels("active_jobs").inc()
-        raise ProblemError(
-            429,
-            "too_many_active_jobs",
-            "This API key has too many unfinished conversions",
-            f"at most {limit} at once; wait for one to finish or cancel one",
-            {"Retry-After": "5"},
-        )
-    await state.stored_bytes.check(principal.key_id)
-
-
-async def replay(request: Request, job_id: str) -> JobRecord:
-    """The job an earlier request with the same Idempotency-Key made (its record may be seconds behind)."""
-    for _ in range(40):
-        job: JobRecord | None = await request.app.state.jobs.get(job_id)
-        if job is not None:
-            return job
-        await asyncio.sleep(0.05)
-    raise ProblemError(409, "idempotent_request_in_progress", "The earlier request with this key is still running")
-
-
-async def from_cache(request: Request, job: JobRecord) -> JobRecord | None:
-    """The job finished from the result cache, or None on a miss."""
-    state = request.app.state
-    key = await state.cache.lookup_key(job.tenant, job.kind, job.input.sha256, job.options)
-    source_id = await state.cache.source_job_id(key) if key else None
-    source = await state.jobs.get(source_id) if source_id else None
-    if not reusable(source, job.tenant):
-        CACHE_LOOKUPS.labels("miss").inc()
-        return None
-    assert source is not None
-    try:
-        artifacts = await acopy_artifacts(state.store, source, job)
-    except ObjectNotFound:  # the source's artifacts expired or were deleted: convert again
-        CACHE_LOOKUPS.labels("miss").inc()
-        return None
-    CACHE_LOOKUPS.labels("hit").inc()
-    now = utcnow()
-    return job.model_copy(
-        update={
-            "status": JobStatus.succeeded,
-            "stage": "done",
-            "progress": 100.0,
-            "started_at": now,
-            "finished_at": now,
-            "artifacts": artifacts,
-            "report": source.report,
-            "warnings": source.warnings,
-            "converter_version": source.converter_version,
-            "cached_from": source.id,
-        }
-    )
 
 
 def job_response(request: Request, job: JobRecord, status_code: int, headers: dict[str, str]) -> JSONResponse:
@@ -180,70 +99,21 @@ async def create_conversion(
     cache_control: Annotated[
         str | None, Header(description="no-cache: convert again, ignoring the result cache")
     ] = None,
+    callback_url: Annotated[
+        str | None, Form(description="Webhook: this URL gets the finished job as a signed POST.")
+    ] = None,
 ) -> JSONResponse:
     state = request.app.state
-    await check_admission(request, principal)
-    head = await file.read(4096)
-    await file.seek(0)
-    detected = detect(head)
-    if detected is None:
-        raise ProblemError(
-            415,
-            "unsupported_media_type",
-            "Unsupported input",
-            "send a DXF or DWG drawing, a PDF, or a JPEG/PNG/WebP/TIFF photo",
-        )
-    if not state.backends.supports(detected.kind):
-        raise ProblemError(415, "kind_not_enabled", f"{detected.kind} input is not enabled on this server")
-    job_options = parse_options(detected.kind, options)
-    if idempotency_key is not None:
-        idempotency.validate(idempotency_key)
-    job_id = new_job_id()
-    key = f"tenants/{principal.tenant}/jobs/{job_id}/input/source.{detected.extension}"
-    stored = await asyncio.to_thread(state.store.put_stream, key, file.file, detected.media_type)
-    if stored.size == 0:
-        await asyncio.to_thread(state.store.delete_prefix, f"tenants/{principal.tenant}/jobs/{job_id}")
-        raise ProblemError(422, "empty_upload", "The uploaded file is empty")
-    if idempotency_key is not None:
-        fingerprint = idempotency.fingerprint(stored.sha256, job_options)
-        try:
-            earlier = await idempotency.claim(state.jobs.kv, principal.tenant, idempotency_key, fingerprint, job_id)
-        except ProblemError:
-            await asyncio.to_thread(state.store.delete_prefix, f"tenants/{principal.tenant}/jobs/{job_id}")
-            raise
-        if earlier is not None:
-            await asyncio.to_thread(state.store.delete_prefix, f"tenants/{principal.tenant}/jobs/{job_id}")
-            job = await replay(request, earlier)
-            return job_response(request, job, 200 if job.status.terminal else 202, {"Idempotent-Replayed": "true"})
-    job = JobRecord(
-        id=job_id,
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        kind=detected.kind,
-        input=InputInfo(
-            filename=safe_filename(file.filename),
-            media_type=detected.media_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            key=key,
-        ),
-        options=job_options,
-        use_cache=not no_cache(cache_control),
+    await check_admission(state, principal)
+    submission = Submission(
+        file.file, file.filename, options, use_cache=not no_cache(cache_control), callback_url=callback_url
     )
-    await state.stored_bytes.add(principal.key_id, stored.size)
-    cached = await from_cache(request, job) if job.use_cache else None
-    if not job.use_cache:
-        CACHE_LOOKUPS.labels("bypass").inc()
-    if cached is not None:
-        await state.jobs.create(cached)
-        JOBS_CREATED.labels(job.kind).inc()
-        JOBS_FINISHED.labels(job.kind, "succeeded").inc()
-        await publish_job_event(state.js, cached, "succeeded", {"cached": True})
-        return job_response(request, cached, 200, {"X-Cache": "hit"})
-    await state.jobs.create(job)
-    await state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id)
-    JOBS_CREATED.labels(job.kind).inc()
-    await publish_job_event(state.js, job, "created")
+    outcome = await submit(state, principal, submission, idempotency_key)
+    job = outcome.job
+    if outcome.replayed:
+        return job_response(request, job, 200 if job.status.terminal else 202, {"Idempotent-Replayed": "true"})
+    if outcome.cached:
+        return job_response(request, job, 200, {"X-Cache": "hit"})
     status_code = 202
     headers: dict[str, str] = {}
     wait = parse_prefer_wait(prefer, state.settings.max_wait_seconds)
@@ -347,6 +217,8 @@ async def delete_conversion(
     if not was_terminal and job.status == JobStatus.canceled:
         JOBS_FINISHED.labels(job.kind, "canceled").inc()
         await publish_job_event(state.js, job, "canceled")
+        if job.callback_url:
+            await state.webhooks.enqueue(job)
     if await asyncio.to_thread(state.store.exists, job.input.key):
         await state.stored_bytes.add(job.key_id, -job.input.size)
     await asyncio.to_thread(state.store.delete_prefix, job.prefix)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
 
-from cad3d_gateway import api
+from cad3d_gateway import api, batches
 from cad3d_gateway.auth import KeyRing
 from cad3d_gateway.backends import Backends
 from cad3d_gateway.cache import CACHE_BUCKET, ResultCache
@@ -26,6 +26,7 @@ from cad3d_gateway.problems import install_problem_handlers
 from cad3d_gateway.quotas import QueueDepth, StoredBytes, TokenBuckets
 from cad3d_gateway.retention import apply_lifecycle
 from cad3d_gateway.settings import GatewaySettings
+from cad3d_gateway.webhooks import WebhookSender
 from cad3d_kit.messaging import JetStream
 from cad3d_kit.storage import store_from_settings
 
@@ -64,8 +65,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await app.state.queue_depth.refresh()
         app.state.queue_depth.start()
         await asyncio.to_thread(apply_lifecycle, settings)
+        app.state.webhooks = WebhookSender(js, app.state.jobs, settings)
+        await app.state.webhooks.ensure_stream()
         dispatcher = None
         if settings.role in ("all", "worker"):
+            await app.state.webhooks.start()
             dispatcher = Dispatcher(
                 js,
                 app.state.jobs,
@@ -74,6 +78,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 settings.dispatcher_concurrency,
                 settings.job_max_attempts,
                 cache=app.state.cache,
+                on_finished=app.state.webhooks.enqueue,
                 ack_wait_seconds=settings.ack_wait_seconds,
                 job_timeout_seconds=settings.job_timeout_seconds,
             )
@@ -85,6 +90,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             await app.state.queue_depth.stop()
             if dispatcher:
                 await dispatcher.stop(grace=settings.job_timeout_seconds / 10)
+                await app.state.webhooks.stop()
             await backends.close()
             await js.close()
 
@@ -98,6 +104,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # Enforced while the body streams in (Content-Length first), before anything is parsed or stored.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(api.router)
+    app.include_router(batches.router)
 
     @app.middleware("http")
     async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from google.protobuf import json_format
@@ -72,11 +73,13 @@ class Dispatcher:
         max_attempts: int,
         *,
         cache: ResultCache | None = None,
+        on_finished: Callable[[JobRecord], Awaitable[None]] | None = None,
         ack_wait_seconds: float = 30.0,
         job_timeout_seconds: float = 600.0,
     ) -> None:
         self.js, self.jobs, self.store, self.backends = js, jobs, store, backends
         self.cache = cache
+        self.on_finished = on_finished
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.ack_wait = ack_wait_seconds
@@ -217,6 +220,7 @@ class Dispatcher:
                 return
             JOBS_FINISHED.labels(job.kind, "failed").inc()
             await publish_job_event(self.js, job, "failed", {"error": {"code": error.code, "message": error.message}})
+            await self._finished(job)
             await msg.ack()
             return
 
@@ -239,7 +243,12 @@ class Dispatcher:
                 log.warning("could not cache the result of %s: %s", job_id, exc)
         JOBS_FINISHED.labels(job.kind, "succeeded").inc()
         await publish_job_event(self.js, job, "succeeded")
+        await self._finished(job)
         await msg.ack()
+
+    async def _finished(self, job: JobRecord) -> None:
+        if self.on_finished is not None and job.callback_url:
+            await self.on_finished(job)
 
     async def _convert_cancellable(
         self, job: JobRecord

@@ -50,6 +50,19 @@ class JobError(BaseModel):
     location: dict[str, Any] | None = None
 
 
+class CallbackAttempt(BaseModel):
+    attempt: int
+    at: datetime
+    status_code: int | None = None
+    error: str | None = None
+
+
+class CallbackView(BaseModel):
+    url: str
+    delivered: bool
+    attempts: list[CallbackAttempt]
+
+
 class JobRecord(BaseModel):
     model_config = ConfigDict(use_enum_values=False)
 
@@ -73,6 +86,9 @@ class JobRecord(BaseModel):
     converter_version: str = ""
     use_cache: bool = Field(True, description="False when the client sent Cache-Control: no-cache.")
     cached_from: str | None = Field(None, description="The job whose stored result this job reused.")
+    callback_url: str | None = None
+    callback_attempts: list[CallbackAttempt] = Field(default_factory=list)
+    batch_id: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -122,6 +138,8 @@ class JobView(BaseModel):
     error: JobError | None
     converter_version: str
     cached: bool = Field(description="True when the result came from the result cache without converting.")
+    batch_id: str | None = None
+    callback: CallbackView | None = Field(None, description="Webhook URL and its delivery attempts.")
     links: JobLinks
 
     @classmethod
@@ -162,6 +180,14 @@ class JobView(BaseModel):
             error=job.error,
             converter_version=job.converter_version,
             cached=job.cached_from is not None,
+            batch_id=job.batch_id,
+            callback=CallbackView(
+                url=job.callback_url,
+                delivered=any(a.status_code is not None and 200 <= a.status_code < 300 for a in job.callback_attempts),
+                attempts=job.callback_attempts,
+            )
+            if job.callback_url
+            else None,
             links=JobLinks(self=self_url, artifacts={a.name: a.href for a in artifacts}),
         )
 

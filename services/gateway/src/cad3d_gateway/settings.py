@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from cad3d_kit.settings import ComponentSettings
@@ -55,3 +55,20 @@ class GatewaySettings(ComponentSettings):
     s3_lifecycle_days: int = Field(
         7, ge=0, description="S3 lifecycle rule: objects under tenants/ expire after this many days; 0 = none set."
     )
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC-SHA256 key that signs webhook bodies; empty = callback_url refused."
+    )
+    webhook_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts or networks (CIDR) webhooks may reach although private or loopback (JSON list).",
+    )
+    webhook_max_attempts: int = Field(6, ge=1, description="Delivery attempts of one webhook before giving up.")
+    webhook_retry_base_seconds: float = Field(
+        2.0, gt=0, description="Delay before the 2nd attempt; doubles for each further one."
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one webhook request.")
+    max_batch_files: int = Field(100, ge=1, description="Most files in one batch (uploaded or inside its zip).")
+    max_batch_unpacked_bytes: int = Field(
+        1024 * 1024 * 1024, ge=1, description="Most bytes a batch zip may unpack to (zip-bomb guard)."
+    )
+    max_zip_ratio: float = Field(200.0, gt=1, description="Largest unpacked/packed ratio of one zip entry.")

@@ -1,0 +1,199 @@
+"""Accepting one upload as a job: validation, storage, idempotency, result cache, queueing.
+
+Shared by ``POST /v1/conversions`` (one file) and ``POST /v1/batches`` (many).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
+
+from cad3d_gateway import idempotency
+from cad3d_gateway.auth import Principal
+from cad3d_gateway.cache import acopy_artifacts, reusable
+from cad3d_gateway.dispatcher import job_subject, publish_job_event
+from cad3d_gateway.metrics import CACHE_LOOKUPS, JOBS_CREATED, JOBS_FINISHED, REJECTED
+from cad3d_gateway.models import InputInfo, JobRecord, JobStatus, utcnow
+from cad3d_gateway.options import parse_options
+from cad3d_gateway.problems import ProblemError
+from cad3d_gateway.webhooks import check_callback_url
+from cad3d_kit.detect import detect
+from cad3d_kit.storage import ObjectNotFound
+
+
+def new_job_id() -> str:
+    # Time-ordered, so job listings sort by creation without another index.
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
+def safe_filename(name: str | None) -> str:
+    """The client's file name reduced to a harmless label; never used as a path."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
+    base = re.sub(r"\s+", " ", base).strip(" .")
+    return base[:200] or "upload"
+
+
+def no_cache(cache_control: str | None) -> bool:
+    return bool(cache_control) and any(
+        part.strip().lower() in ("no-cache", "no-store") for part in (cache_control or "").split(",")
+    )
+
+
+async def check_admission(state: Any, principal: Principal) -> None:
+    """Refuse work that cannot be done now (queue) or that this key may not add (its limits)."""
+    state.queue_depth.check()
+    limit = state.settings.max_active_jobs_per_key
+    if limit and await state.jobs.active_count(principal.key_id) >= limit:
+        REJECTED.labels("active_jobs").inc()
+        raise ProblemError(
+            429,
+            "too_many_active_jobs",
+            "This API key has too many unfinished conversions",
+            f"at most {limit} at once; wait for one to finish or cancel one",
+            {"Retry-After": "5"},
+        )
+    await state.stored_bytes.check(principal.key_id)
+
+
+async def replay(state: Any, job_id: str) -> JobRecord:
+    """The job an earlier request with the same Idempotency-Key made (its record may be seconds behind)."""
+    for _ in range(40):
+        job: JobRecord | None = await state.jobs.get(job_id)
+        if job is not None:
+            return job
+        await asyncio.sleep(0.05)
+    raise ProblemError(409, "idempotent_request_in_progress", "The earlier request with this key is still running")
+
+
+async def from_cache(state: Any, job: JobRecord) -> JobRecord | None:
+    """The job finished from the result cache, or None on a miss."""
+    key = await state.cache.lookup_key(job.tenant, job.kind, job.input.sha256, job.options)
+    source_id = await state.cache.source_job_id(key) if key else None
+    source = await state.jobs.get(source_id) if source_id else None
+    if not reusable(source, job.tenant):
+        CACHE_LOOKUPS.labels("miss").inc()
+        return None
+    assert source is not None
+    try:
+        artifacts = await acopy_artifacts(state.store, source, job)
+    except ObjectNotFound:  # the source's artifacts expired or were deleted: convert again
+        CACHE_LOOKUPS.labels("miss").inc()
+        return None
+    CACHE_LOOKUPS.labels("hit").inc()
+    now = utcnow()
+    return job.model_copy(
+        update={
+            "status": JobStatus.succeeded,
+            "stage": "done",
+            "progress": 100.0,
+            "started_at": now,
+            "finished_at": now,
+            "artifacts": artifacts,
+            "report": source.report,
+            "warnings": source.warnings,
+            "converter_version": source.converter_version,
+            "cached_from": source.id,
+        }
+    )
+
+
+@dataclass
+class Submission:
+    stream: BinaryIO
+    filename: str | None
+    options: str | None
+    use_cache: bool = True
+    callback_url: str | None = None
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job: JobRecord
+    replayed: bool = False
+    cached: bool = False
+
+
+def unsupported() -> ProblemError:
+    return ProblemError(
+        415,
+        "unsupported_media_type",
+        "Unsupported input",
+        "send a DXF or DWG drawing, a PDF, or a JPEG/PNG/WebP/TIFF photo",
+    )
+
+
+async def submit(
+    state: Any, principal: Principal, submission: Submission, idempotency_key: str | None = None
+) -> Submitted:
+    """Store the upload and queue its job (or finish it from the cache); ProblemError when refused."""
+    head = submission.stream.read(4096)
+    submission.stream.seek(0)
+    detected = detect(head)
+    if detected is None:
+        raise unsupported()
+    if not state.backends.supports(detected.kind):
+        raise ProblemError(415, "kind_not_enabled", f"{detected.kind} input is not enabled on this server")
+    job_options = parse_options(detected.kind, submission.options)
+    if idempotency_key is not None:
+        idempotency.validate(idempotency_key)
+    if submission.callback_url:
+        await check_callback_url(submission.callback_url, state.settings)
+    job_id = new_job_id()
+    prefix = f"tenants/{principal.tenant}/jobs/{job_id}"
+    key = f"{prefix}/input/source.{detected.extension}"
+    stored = await asyncio.to_thread(state.store.put_stream, key, submission.stream, detected.media_type)
+    if stored.size == 0:
+        await asyncio.to_thread(state.store.delete_prefix, prefix)
+        raise ProblemError(422, "empty_upload", "The uploaded file is empty")
+    if idempotency_key is not None:
+        fingerprint = idempotency.fingerprint(stored.sha256, job_options)
+        try:
+            earlier = await idempotency.claim(state.jobs.kv, principal.tenant, idempotency_key, fingerprint, job_id)
+        except ProblemError:
+            await asyncio.to_thread(state.store.delete_prefix, prefix)
+            raise
+        if earlier is not None:
+            await asyncio.to_thread(state.store.delete_prefix, prefix)
+            return Submitted(await replay(state, earlier), replayed=True)
+    job = JobRecord(
+        id=job_id,
+        tenant=principal.tenant,
+        key_id=principal.key_id,
+        kind=detected.kind,
+        input=InputInfo(
+            filename=safe_filename(submission.filename),
+            media_type=detected.media_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            key=key,
+        ),
+        options=job_options,
+        use_cache=submission.use_cache,
+        callback_url=submission.callback_url,
+        batch_id=submission.batch_id,
+    )
+    await state.stored_bytes.add(principal.key_id, stored.size)
+    cached = await from_cache(state, job) if job.use_cache else None
+    if not job.use_cache:
+        CACHE_LOOKUPS.labels("bypass").inc()
+    if cached is not None:
+        await state.jobs.create(cached)
+        JOBS_CREATED.labels(job.kind).inc()
+        JOBS_FINISHED.labels(job.kind, "succeeded").inc()
+        await publish_job_event(state.js, cached, "succeeded", {"cached": True})
+        if cached.callback_url:
+            await state.webhooks.enqueue(cached)
+        return Submitted(cached, cached=True)
+    await state.jobs.create(job)
+    await state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id)
+    JOBS_CREATED.labels(job.kind).inc()
+    await publish_job_event(state.js, job, "created")
+    return Submitted(job)
