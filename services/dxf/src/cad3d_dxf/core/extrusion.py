@@ -182,6 +182,9 @@ def is_watertight(faces: np.ndarray) -> bool:
     return bool(np.array_equal(forward_sorted, np.sort(backward)))
 
 
+_BATCH_VERTICES = 20_000
+
+
 @dataclass
 class ExtrudedParts:
     mesh: MeshArrays  # all parts of one call, concatenated
@@ -239,14 +242,17 @@ def extrude_many(polygons: list[Polygon], bases: np.ndarray, heights: np.ndarray
     simple = shapely.get_num_interior_rings(array) == 0 if count else np.zeros(0, dtype=bool)
     simple_index = np.flatnonzero(simple)
     done = np.zeros(count, dtype=bool)
-    if len(simple_index):
-        batch = _extrude_simple(array[simple_index], bases[simple_index], heights[simple_index])
+    # Batches of a bounded number of vertices keep the temporary index arrays small.
+    vertex_counts = shapely.get_num_coordinates(array[simple_index]) if len(simple_index) else np.zeros(0)
+    batch_of = np.cumsum(vertex_counts) // _BATCH_VERTICES
+    for batch_index in np.split(simple_index, np.flatnonzero(np.diff(batch_of)) + 1) if len(simple_index) else []:
+        batch = _extrude_simple(array[batch_index], bases[batch_index], heights[batch_index])
         if batch is not None:
             mesh, batch_volumes = batch
             pieces.append(mesh)
-            volumes[simple_index] = batch_volumes
-            watertight[simple_index] = True
-            done[simple_index] = True
+            volumes[batch_index] = batch_volumes
+            watertight[batch_index] = True
+            done[batch_index] = True
     for index in np.flatnonzero(~done):
         mesh = extrude_polygon(polygons[index], float(bases[index]), float(heights[index]))
         if len(mesh.faces) == 0:
