@@ -246,12 +246,12 @@ async def create_batch(
     principal: Annotated[Principal, Depends(require("write"))],
     options: Annotated[str | None, Form(description="Options (JSON) for every file, per its kind.")] = None,
     cache_control: Annotated[str | None, Header(description="no-cache: ignore the result cache")] = None,
-    accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Each file becomes a conversion job; a file refused on its own (type, options) is listed as
     rejected and the others go on. An unsafe zip (bomb, nested archive, encrypted) refuses the batch."""
     state, settings = request.app.state, request.app.state.settings
-    choice = negotiate(accept)
+    # Accept is read, not declared: the response's media types already say what it may ask for.
+    choice = negotiate(request.headers.get("accept"))
     await check_admission(state, principal)
     batch_id = new_job_id()
     use_cache = not no_cache(cache_control)
@@ -297,7 +297,6 @@ async def get_batch(
     request: Request,
     batch_id: str,
     principal: Annotated[Principal, Depends(require("read"))],
-    accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    choice = negotiate(accept)
+    choice = negotiate(request.headers.get("accept"))
     return represent(await report(request, await load(request, batch_id, principal)), choice)
