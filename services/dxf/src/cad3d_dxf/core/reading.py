@@ -43,7 +43,7 @@ class LoadedDocument:
     read_mode: str  # "strict" or "recover"
     encoding: str
     audit_findings: list[dict[str, Any]] = field(default_factory=list)
-    audit_counts: dict[str, int] = field(default_factory=dict)
+    audit_counts: dict[str, int] = field(default_factory=lambda: {"fixes": 0, "errors": 0})
 
 
 def _strict_ascii(data: bytes) -> tuple[Drawing, str]:
