@@ -140,16 +140,21 @@ class Backends:
             input=common_pb2.InputSource(object=input_ref), options=build_options(spec, options), output=output
         )
         stub = spec.stub(self.channels[kind])
+        result = None
         try:
             call = stub.ConvertStream(request, timeout=timeout or self.timeout)
+            # Read the stream to its end (not only to the result): the call, and its client span,
+            # finish only then.
             async for event in call:
                 which = event.WhichOneof("event")
                 if which == "progress":
                     await on_progress(event.progress.percent, event.progress.stage, event.progress.message)
                 elif which == "result":
-                    return event.result
+                    result = event.result
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from None
+        if result is not None:
+            return result
         raise ConversionError("backend_error", "the service ended the stream without a result", ErrorKind.UNAVAILABLE)
 
     async def close(self) -> None:
