@@ -60,3 +60,27 @@ def test_job_survives_a_killed_gateway(
         assert job["attempts"] == 2  # the killed run, then the redelivered one
     finally:
         second.stop()
+
+
+def test_job_past_its_timeout_fails_with_a_code(
+    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], own_nats: str, dxf_service: Service
+) -> None:
+    workdir = tmp_path_factory.mktemp("timeout")
+    gateway, url = start_gateway(
+        workdir, jobs_storage, own_nats, {"dxf": dxf_service.address}, {"CAD3D_GATEWAY_JOB_TIMEOUT_SECONDS": "0.5"}
+    )
+    try:
+        response = httpx.post(
+            f"{url}/v1/conversions",
+            files={"file": ("many.dxf", many_squares(2_500))},
+            data={"options": '{"format": "stl", "height": 1}'},
+            headers={"Prefer": "wait=20"},
+            timeout=30,
+        )
+        job = response.json()
+        assert job["status"] == "failed", job
+        # Whichever fires first: the dispatcher's job deadline or the gRPC call's.
+        assert job["error"]["code"] in {"job_timeout", "deadline_exceeded"}
+        assert job["attempts"] == 1  # a timeout is final, not retried
+    finally:
+        gateway.stop()
