@@ -193,7 +193,9 @@ async def submit(
             await state.webhooks.enqueue(cached)
         return Submitted(cached, cached=True)
     await state.jobs.create(job)
-    await state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id)
+    await asyncio.gather(
+        state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id),
+        publish_job_event(state.js, job, "created"),
+    )
     JOBS_CREATED.labels(job.kind).inc()
-    await publish_job_event(state.js, job, "created")
     return Submitted(job)
