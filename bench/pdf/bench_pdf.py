@@ -171,7 +171,7 @@ def _kept(entities: dict[str, int]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--inkscape-timeout", type=float, default=180.0)
     parser.add_argument("--no-inkscape", action="store_true", help="measure our core only")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch docs/benchmarks.md")

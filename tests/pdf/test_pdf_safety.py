@@ -156,6 +156,6 @@ def test_content_mupdf_cannot_interpret_is_refused(monkeypatch: pytest.MonkeyPat
     def broken(self: pymupdf.Page, *args: object, **kwargs: object) -> None:
         raise RuntimeError("code=2: syntax error in content stream")
 
-    monkeypatch.setattr(pymupdf.Page, "get_drawings", broken)
+    monkeypatch.setattr(pymupdf.Page, "get_cdrawings", broken)
     error = _code(_simple_pdf())
     assert error.code == "pdf_unreadable" and error.location.page == 1

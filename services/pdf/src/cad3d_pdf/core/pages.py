@@ -81,7 +81,8 @@ def convert_pdf_page(doc: pymupdf.Document, page: pymupdf.Page, options: PdfOpti
     )
     drawing = PageDrawing(width=transform.length(rect.width), height=transform.length(rect.height))
     result = PageResult(number, drawing, "vector", {})
-    drawings = page.get_drawings(extended=True)
+    # get_cdrawings: the same data as get_drawings with plain tuples instead of Point/Rect objects.
+    drawings = page.get_cdrawings(extended=True)
     path_items = check_object_count(drawings, limits.max_objects_per_page, number)
     deadline.check()
     stats = VectorExtractor(page, transform, options, deadline).extract(drawings, drawing)

@@ -1,4 +1,4 @@
-"""Vector paths of one PDF page (PyMuPDF ``get_drawings``) -> drawing-space records.
+"""Vector paths of one PDF page (PyMuPDF ``get_cdrawings``) -> drawing-space records.
 
 Straight runs become LINE/LWPOLYLINE records, runs of cubic Béziers become one exact B-spline
 (or points when flattening is requested), fills become solid-fill boundaries. Clip rectangles
@@ -78,17 +78,18 @@ def parse_dashes(dashes: Any) -> tuple[float, ...]:
 
 
 def _points_of(item: tuple[Any, ...]) -> list[Segment]:
+    """Segments of one ``get_cdrawings`` item (coordinates are plain tuples there)."""
     kind = item[0]
     if kind == "l":
-        return [("l", (item[1].x, item[1].y), (item[2].x, item[2].y))]
+        return [("l", item[1], item[2])]
     if kind == "c":
-        return [("c", *((p.x, p.y) for p in item[1:5]))]
+        return [("c", item[1], item[2], item[3], item[4])]
     if kind == "re":
-        r = item[1]
-        corners = [(r.x0, r.y0), (r.x1, r.y0), (r.x1, r.y1), (r.x0, r.y1)]
+        x0, y0, x1, y1 = item[1]
+        corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     elif kind == "qu":
-        q = item[1]
-        corners = [(q.ul.x, q.ul.y), (q.ur.x, q.ur.y), (q.lr.x, q.lr.y), (q.ll.x, q.ll.y)]
+        ul, ur, ll, lr = item[1]
+        corners = [ul, ur, lr, ll]
     else:
         return []
     return [("l", corners[i], corners[(i + 1) % 4]) for i in range(4)] + [("close",)]
