@@ -81,6 +81,7 @@ def test_zero_scale_and_unspecified_enums_mean_default() -> None:
         {"calibration": {"x1": 0, "y1": 0, "x2": 0, "y2": 0, "length": 10}},
         {"calibration": {"x1": 0, "y1": 0, "x2": 10, "y2": 0, "length": -1}},
         {"calibration": {"x1": 0, "y1": 0}},
+        {"calibration": {"x1": "a", "x2": 3, "length": 1}},
         {"calibration": "0,0,1,1"},
         {"colour": "red"},
     ],
@@ -95,6 +96,13 @@ def test_invalid_constructor_values_are_refused() -> None:
     with pytest.raises(ConversionError) as info:
         PdfOptions(unit="parsec")
     assert info.value.code == "invalid_options"
+
+
+def test_calibration_from_proto3_mapping_with_zero_fields_left_out() -> None:
+    # MessageToDict drops x1 = y1 = y2 = 0.
+    options = PdfOptions.from_mapping({"calibration": {"x2": 10.0, "length": 100.0}})
+    assert options.calibration == Calibration(0.0, 0.0, 10.0, 0.0, 100.0)
+    assert output_factor(options) == pytest.approx(10.0)
 
 
 def test_calibration_sets_units_per_point_and_status() -> None:

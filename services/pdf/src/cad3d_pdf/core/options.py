@@ -53,8 +53,9 @@ class Calibration:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Calibration:
         try:
-            values = {name: float(data[name]) for name in ("x1", "y1", "x2", "y2", "length")}
-        except (KeyError, TypeError, ValueError) as exc:
+            # proto3 leaves zero fields out of MessageToDict output: a missing number means 0.
+            values = {name: float(data.get(name) or 0.0) for name in ("x1", "y1", "x2", "y2", "length")}
+        except (TypeError, ValueError) as exc:
             raise _invalid(f"calibration needs numeric x1, y1, x2, y2 and length: {exc}") from exc
         calibration = cls(**values)
         if not all(math.isfinite(v) for v in values.values()):
