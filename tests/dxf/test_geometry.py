@@ -59,15 +59,21 @@ def test_ocs_mirrored_circle_and_polyline_land_in_wcs() -> None:
     assert high[0] == pytest.approx(-9, abs=1e-6)
 
 
-def test_entities_in_tilted_planes_are_skipped_with_reason() -> None:
+def test_closed_outlines_in_tilted_planes_are_extruded_along_their_normal() -> None:
     doc = new_doc()
     msp = doc.modelspace()
-    circle = msp.add_circle((0, 0), 5, dxfattribs={"extrusion": (1, 0, 0)})
+    # A circle in the YZ plane (OCS normal +X) at OCS elevation 100: it becomes a cylinder along X.
+    msp.add_circle((0, 0, 100), 5, dxfattribs={"extrusion": (1, 0, 0), "layer": "WALLFACE"})
+    arc = msp.add_arc((0, 0), 5, 0, 90, dxfattribs={"extrusion": (0, 1, 0)})
     msp.add_lwpolyline(square(0, 0, 5), close=True)
-    rep = report(doc, height=1)
-    assert rep["parts"]["count"] == 1
+    rep = report(doc, height=50)
+    [tilted] = [p for p in rep["parts"]["items"] if p["role"] == "tilted"]
+    assert tilted["volume"] == pytest.approx(math.pi * 25 * 50, rel=2e-3)
+    assert tilted["watertight"] is True
+    low, high = _bbox(rep)
+    assert low[0] == pytest.approx(0) and high[0] == pytest.approx(150)  # x from 100 to 150 (and the square)
     skipped = {s["handle"]: s["reason"] for s in rep["skipped_entities"]}
-    assert "not parallel to XY" in skipped[circle.dxf.handle]
+    assert "not parallel to XY" in skipped[arc.dxf.handle]
 
 
 def test_curves_are_flattened_close_to_their_true_area() -> None:

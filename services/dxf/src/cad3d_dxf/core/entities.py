@@ -20,7 +20,7 @@ import numpy as np
 from ezdxf import colors as dxf_colors
 from ezdxf import path as dxf_path
 from ezdxf.entities import DXFGraphic
-from ezdxf.math import Vec3
+from ezdxf.math import OCS, Vec3
 from ezdxf.render import MeshBuilder
 
 from .bulges import bulge_midpoints, bulge_points
@@ -99,6 +99,23 @@ class Contour:
 
 
 @dataclass
+class TiltedContour:
+    """A closed outline drawn in a plane not parallel to XY, in its own OCS (drawing units).
+
+    It is extruded along its own normal: that is how AutoCAD gives such an entity thickness.
+    """
+
+    points: np.ndarray  # (n, 2) OCS x/y
+    elevation: float  # OCS z of the plane
+    axes: np.ndarray  # (3, 3) rows: OCS x, y, z axes in WCS
+    thickness: float
+    layer: str
+    color: RGB | None
+    handle: str
+    dxftype: str
+
+
+@dataclass
 class Piece:
     """An open polyline in the XY plane (WCS), to be chained with others of its layer."""
 
@@ -139,6 +156,7 @@ class _PendingCurve:
     color: RGB | None
     thickness: float
     hatch_group: int
+    normal: tuple[float, float, float] | None = None  # set for outlines in a tilted plane
 
 
 @dataclass
@@ -185,6 +203,7 @@ class _Placement:
 @dataclass
 class Collected:
     contours: list[Contour] = field(default_factory=list)
+    tilted: list[TiltedContour] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
     # LINE entities as (x1, y1, x2, y2, z) rows per layer: the hot path of floor plans. Single
     # lines are appended as tuples, lines placed by block references as whole arrays.
@@ -369,12 +388,30 @@ class EntityCollector:
     def _flatten_arc(self, arc: _PendingArc) -> None:
         distance = min(self._tolerance(2.0 * arc.radius), arc.radius)
         step = 2.0 * math.acos(1.0 - distance / arc.radius)  # chord angle for that sagitta
-        count = int(min(max(math.ceil(arc.sweep / step), math.ceil(8 * arc.sweep / math.tau), 2), 4096))
+        count = int(
+            min(
+                max(math.ceil(arc.sweep / step), math.ceil(8 * arc.sweep / math.tau), 2),
+                4096,
+            )
+        )
         angles = arc.start + np.linspace(0.0, arc.sweep, count, endpoint=not arc.closed)
         points3 = np.column_stack(
-            [arc.cx + arc.radius * np.cos(angles), arc.cy + arc.radius * np.sin(angles), np.full(count, arc.z)]
+            [
+                arc.cx + arc.radius * np.cos(angles),
+                arc.cy + arc.radius * np.sin(angles),
+                np.full(count, arc.z),
+            ]
         )
-        self._add(points3, arc.closed, arc.dxftype, arc.handle, arc.layer, arc.color, arc.thickness, count_use=False)
+        self._add(
+            points3,
+            arc.closed,
+            arc.dxftype,
+            arc.handle,
+            arc.layer,
+            arc.color,
+            arc.thickness,
+            count_use=False,
+        )
 
     def _flatten_bulges(self, polyline: _PendingBulges) -> None:
         low, high = polyline.points.min(axis=0), polyline.points.max(axis=0)
@@ -392,6 +429,34 @@ class EntityCollector:
             count_use=False,
         )
 
+    def _add_tilted(self, pending: _PendingCurve, points3: np.ndarray) -> None:
+        assert pending.normal is not None
+        ocs = OCS(Vec3(pending.normal))
+        axes = np.asarray([tuple(ocs.ux), tuple(ocs.uy), tuple(ocs.uz)], dtype=float)
+        local = points3 @ axes.T  # WCS -> OCS: the axes are orthonormal
+        if len(local) > 3 and np.array_equal(local[0], local[-1]):
+            local = local[:-1]
+        if len(local) < 3 or not np.isfinite(local).all():
+            self._skip(
+                pending.handle,
+                pending.dxftype,
+                pending.layer,
+                "closed outline with fewer than three points",
+            )
+            return
+        self.out.tilted.append(
+            TiltedContour(
+                local[:, :2],
+                float(np.median(local[:, 2])),
+                axes,
+                pending.thickness,
+                pending.layer,
+                pending.color,
+                pending.handle,
+                pending.dxftype,
+            )
+        )
+
     def _flatten_pending(self, pending: _PendingCurve) -> None:
         try:
             bbox = pending.path.bbox()
@@ -399,10 +464,23 @@ class EntityCollector:
             distance = self._tolerance(size)
             points3 = np.asarray([(v.x, v.y, v.z) for v in pending.path.flattening(distance, segments=2)])
         except Exception as exc:
-            self._skip(pending.handle, pending.dxftype, pending.layer, f"cannot be flattened: {exc}")
+            self._skip(
+                pending.handle,
+                pending.dxftype,
+                pending.layer,
+                f"cannot be flattened: {exc}",
+            )
+            return
+        if pending.normal is not None:
+            self._add_tilted(pending, points3)
             return
         if pending.z_planar_check and len(points3) and np.ptp(points3[:, 2]) > 1e-9 * max(size, 1.0):
-            self._skip(pending.handle, pending.dxftype, pending.layer, "curve is not planar in XY")
+            self._skip(
+                pending.handle,
+                pending.dxftype,
+                pending.layer,
+                "curve is not planar in XY",
+            )
             return
         self._add(
             points3,
@@ -436,10 +514,24 @@ class EntityCollector:
             points = points[:-1]
         if closed:
             if len(points) < 3:
-                self._skip(handle, dxftype, layer, "closed outline with fewer than three points")
+                self._skip(
+                    handle,
+                    dxftype,
+                    layer,
+                    "closed outline with fewer than three points",
+                )
                 return
             self.out.contours.append(
-                Contour(points, float(points3[0, 2]), thickness, layer, color, handle, dxftype, hatch_group)
+                Contour(
+                    points,
+                    float(points3[0, 2]),
+                    thickness,
+                    layer,
+                    color,
+                    handle,
+                    dxftype,
+                    hatch_group,
+                )
             )
         elif len(points) >= 2:
             self.out.pieces.append(Piece(points, float(points3[0, 2]), layer, handle))
@@ -459,19 +551,52 @@ class EntityCollector:
         thickness: float = 0.0,
         hatch_group: int = -1,
         z_planar_check: bool = False,
+        normal: tuple[float, float, float] | None = None,
     ) -> None:
         color = self._color(entity, layer)
         self._pending.append(
-            _PendingCurve(path, closed, z_planar_check, entity.dxftype(), handle, layer, color, thickness, hatch_group)
+            _PendingCurve(
+                path,
+                closed,
+                z_planar_check,
+                entity.dxftype(),
+                handle,
+                layer,
+                color,
+                thickness,
+                hatch_group,
+                normal,
+            )
         )
         self._used(entity.dxftype(), layer, color)
 
-    def _planar_in_xy(self, entity: DXFGraphic, handle: str, layer: str) -> bool:
+    def _planar_in_xy(self, entity: DXFGraphic, handle: str, layer: str, closed_outline: bool = False) -> bool:
+        """True for the usual XY-plane entity. A closed outline in a tilted plane is deferred to be
+        extruded along its own normal; anything else tilted is skipped with the reason."""
         extrusion = Vec3(entity.dxf.get("extrusion", (0, 0, 1)))
-        if abs(abs(extrusion.normalize().z) - 1.0) > _Z_AXIS_TOLERANCE:
-            self._skip(handle, entity.dxftype(), layer, "drawn in a plane that is not parallel to XY")
-            return False
-        return True
+        if abs(abs(extrusion.normalize().z) - 1.0) <= _Z_AXIS_TOLERANCE:
+            return True
+        if closed_outline:
+            path = dxf_path.make_path(entity)
+            if len(path):
+                normal = extrusion.normalize()
+                self._defer(
+                    path,
+                    True,
+                    entity,
+                    handle,
+                    layer,
+                    float(entity.dxf.get("thickness", 0.0)),
+                    normal=(normal.x, normal.y, normal.z),
+                )
+                return False
+        self._skip(
+            handle,
+            entity.dxftype(),
+            layer,
+            "open or unsupported outline in a plane not parallel to XY",
+        )
+        return False
 
     # --- entity handlers ----------------------------------------------------------------------
     def _line(self, entity: Any, handle: str, layer: str) -> None:
@@ -499,9 +624,9 @@ class EntityCollector:
                 return
             self._add(points3, bool(entity.is_closed), dxftype, handle, layer, color)
             return
-        if not self._planar_in_xy(entity, handle, layer):
-            return
         closed = bool(entity.closed if dxftype == "LWPOLYLINE" else entity.is_closed)
+        if not self._planar_in_xy(entity, handle, layer, closed_outline=closed):
+            return
         thickness = float(entity.dxf.get("thickness", 0.0))
         has_curves = entity.has_arc if dxftype == "LWPOLYLINE" else any(v.dxf.get("bulge", 0) for v in entity.vertices)
         extrusion = Vec3(entity.dxf.get("extrusion", (0, 0, 1)))
@@ -518,7 +643,8 @@ class EntityCollector:
             return
         if dxftype == "POLYLINE" and default_ocs and has_curves and not (entity.dxf.flags & 6):
             xyb = np.asarray(
-                [(v.dxf.location.x, v.dxf.location.y, v.dxf.get("bulge", 0.0)) for v in entity.vertices], dtype=float
+                [(v.dxf.location.x, v.dxf.location.y, v.dxf.get("bulge", 0.0)) for v in entity.vertices],
+                dtype=float,
             ).reshape(-1, 3)
             elevation = float(Vec3(entity.dxf.get("elevation", (0, 0, 0))).z)
             self._defer_bulges(xyb, closed, elevation, dxftype, handle, layer, color, thickness)
@@ -531,13 +657,25 @@ class EntityCollector:
 
     def _curve(self, entity: Any, handle: str, layer: str) -> None:
         dxftype = entity.dxftype()
-        if dxftype != "SPLINE" and not self._planar_in_xy(entity, handle, layer):
+        full_ellipse = dxftype == "ELLIPSE" and math.isclose(
+            (float(entity.dxf.end_param) - float(entity.dxf.start_param)) % math.tau,
+            0.0,
+            abs_tol=1e-9,
+        )
+        if dxftype != "SPLINE" and not self._planar_in_xy(
+            entity, handle, layer, closed_outline=dxftype == "CIRCLE" or full_ellipse
+        ):
             return
         if dxftype in ("CIRCLE", "ARC"):
             closed = dxftype == "CIRCLE"
             radius = float(entity.dxf.radius)
             if not (radius > 0 and math.isfinite(radius)):
-                self._skip(handle, dxftype, layer, f"{dxftype.lower()} with zero or invalid radius")
+                self._skip(
+                    handle,
+                    dxftype,
+                    layer,
+                    f"{dxftype.lower()} with zero or invalid radius",
+                )
                 return
             if tuple(entity.dxf.get("extrusion", (0, 0, 1))) == (0, 0, 1):
                 self._defer_arc(entity, handle, layer, radius, closed)
@@ -559,7 +697,15 @@ class EntityCollector:
         if dxftype == "SPLINE":
             closed = closed or path.start.isclose(path.end)
         thickness = float(entity.dxf.get("thickness", 0.0)) if dxftype in ("CIRCLE", "ARC") else 0.0
-        self._defer(path, closed, entity, handle, layer, thickness, z_planar_check=dxftype == "SPLINE")
+        self._defer(
+            path,
+            closed,
+            entity,
+            handle,
+            layer,
+            thickness,
+            z_planar_check=dxftype == "SPLINE",
+        )
 
     def _defer_bulges(
         self,
@@ -573,10 +719,25 @@ class EntityCollector:
         thickness: float,
     ) -> None:
         if len(xyb) < 2 or not np.isfinite(xyb).all() or not math.isfinite(z):
-            self._skip(handle, dxftype, layer, "fewer than two points or non-finite coordinates")
+            self._skip(
+                handle,
+                dxftype,
+                layer,
+                "fewer than two points or non-finite coordinates",
+            )
             return
         self._pending_bulges.append(
-            _PendingBulges(xyb[:, :2], xyb[:, 2], closed, z, dxftype, handle, layer, color, thickness)
+            _PendingBulges(
+                xyb[:, :2],
+                xyb[:, 2],
+                closed,
+                z,
+                dxftype,
+                handle,
+                layer,
+                color,
+                thickness,
+            )
         )
         self._used(dxftype, layer, color)
 
@@ -625,21 +786,40 @@ class EntityCollector:
         self.out.used[entity.dxftype()] -= len(paths) - 1
 
     def _solid(self, entity: Any, handle: str, layer: str) -> None:
-        if not self._planar_in_xy(entity, handle, layer):
+        if not self._planar_in_xy(entity, handle, layer, closed_outline=True):
             return
         ocs = entity.ocs()
         # SOLID/TRACE store their corners in "Z" order: 0, 1, 3, 2 walks the outline.
-        corners = [entity.dxf.vtx0, entity.dxf.vtx1, entity.dxf.get("vtx3", entity.dxf.vtx2), entity.dxf.vtx2]
+        corners = [
+            entity.dxf.vtx0,
+            entity.dxf.vtx1,
+            entity.dxf.get("vtx3", entity.dxf.vtx2),
+            entity.dxf.vtx2,
+        ]
         wcs = np.asarray([tuple(v) for v in ocs.points_to_wcs(corners)], dtype=float)
         _, keep = np.unique(np.round(wcs[:, :2], 12), axis=0, return_index=True)
         wcs = wcs[np.sort(keep)]
         thickness = float(entity.dxf.get("thickness", 0.0))
-        self._add(wcs, True, entity.dxftype(), handle, layer, self._color(entity, layer), thickness)
+        self._add(
+            wcs,
+            True,
+            entity.dxftype(),
+            handle,
+            layer,
+            self._color(entity, layer),
+            thickness,
+        )
 
     def _face(self, entity: Any, handle: str, layer: str) -> None:
         vertices = [tuple(entity.dxf.get(f"vtx{i}", entity.dxf.vtx2)) for i in range(4)]
         faces = [[0, 1, 2], [0, 2, 3]] if vertices[3] != vertices[2] else [[0, 1, 2]]
-        self._pass_mesh(np.asarray(vertices, float), np.asarray(faces, np.int64), entity, handle, layer)
+        self._pass_mesh(
+            np.asarray(vertices, float),
+            np.asarray(faces, np.int64),
+            entity,
+            handle,
+            layer,
+        )
 
     def _mesh(self, entity: Any, handle: str, layer: str) -> None:
         self._builder_mesh(MeshBuilder.from_mesh(entity), entity, handle, layer)
@@ -648,11 +828,23 @@ class EntityCollector:
         vertices = np.asarray([tuple(v) for v in builder.vertices], dtype=float).reshape(-1, 3)
         triangles = [tri for face in builder.faces for tri in _fan(face)]
         if len(vertices) == 0 or not triangles or not np.isfinite(vertices).all():
-            self._skip(handle, entity.dxftype(), layer, "mesh without faces or with non-finite vertices")
+            self._skip(
+                handle,
+                entity.dxftype(),
+                layer,
+                "mesh without faces or with non-finite vertices",
+            )
             return
         self._pass_mesh(vertices, np.asarray(triangles, np.int64), entity, handle, layer)
 
-    def _pass_mesh(self, vertices: np.ndarray, faces: np.ndarray, entity: Any, handle: str, layer: str) -> None:
+    def _pass_mesh(
+        self,
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        entity: Any,
+        handle: str,
+        layer: str,
+    ) -> None:
         color = self._color(entity, layer)
         self.out.meshes.append(PassMesh(vertices, faces, layer, color, handle, entity.dxftype()))
         self._used(entity.dxftype(), layer, color)
@@ -665,7 +857,12 @@ class EntityCollector:
                 self._skip(handle, "INSERT", layer, f"block {name!r} references itself")
             return template
         if len(self.building) >= _MAX_BLOCK_DEPTH:
-            self._skip(handle, "INSERT", layer, f"block nesting deeper than {_MAX_BLOCK_DEPTH} levels")
+            self._skip(
+                handle,
+                "INSERT",
+                layer,
+                f"block nesting deeper than {_MAX_BLOCK_DEPTH} levels",
+            )
             return None
         block = doc.blocks.get(name) if doc is not None else None
         if block is None:
@@ -729,7 +926,8 @@ class EntityCollector:
             out.layers.update(own)
             for item_layer, colors in template.layer_colors.items():
                 target = out.layer_colors.setdefault(
-                    insert_layer if item_layer == BYBLOCK_LAYER else item_layer, Counter()
+                    insert_layer if item_layer == BYBLOCK_LAYER else item_layer,
+                    Counter(),
                 )
                 for rgb, value in colors.items():
                     target[rgb] += value * times
@@ -738,7 +936,14 @@ class EntityCollector:
                 if len(out.skipped) >= _MAX_SKIP_RECORDS:
                     break
                 layer = placement.layer if skip.layer == BYBLOCK_LAYER else skip.layer
-                out.skipped.append(Skip(placement.handle, skip.dxftype, layer, f"in block: {skip.reason}"))
+                out.skipped.append(
+                    Skip(
+                        placement.handle,
+                        skip.dxftype,
+                        layer,
+                        f"in block: {skip.reason}",
+                    )
+                )
 
         def own_layer(name: str, placement: _Placement) -> str:
             return placement.layer if name == BYBLOCK_LAYER else name
@@ -754,6 +959,14 @@ class EntityCollector:
             """(n, 3) template points -> (len(rows), n, 3) placed points."""
             return np.einsum("nj,kjl->knl", xyz, linear[rows]) + shift[rows][:, None, :]
 
+        for tilted in template.tilted:
+            for placement in placements:
+                self._skip(
+                    placement.handle,
+                    tilted.dxftype,
+                    own_layer(tilted.layer, placement),
+                    "outline in a tilted plane inside a block: not placed",
+                )
         has_2d = bool(template.contours or template.pieces or template.line_layers())
         if has_2d:
             for index in np.flatnonzero(~in_plane).tolist():
@@ -805,7 +1018,10 @@ class EntityCollector:
                 starts = place(np.column_stack([rows[:, 0:2], rows[:, 4]]), planar)
                 ends = place(np.column_stack([rows[:, 2:4], rows[:, 4]]), planar)
                 placed = np.concatenate([starts[..., :2], ends[..., :2], starts[..., 2:3]], axis=2)
-                layers = np.asarray([own_layer(item_layer, placements[i]) for i in planar.tolist()], dtype=object)
+                layers = np.asarray(
+                    [own_layer(item_layer, placements[i]) for i in planar.tolist()],
+                    dtype=object,
+                )
                 for target in set(layers.tolist()):
                     out.line_arrays.setdefault(target, []).append(placed[layers == target].reshape(-1, 5))
         for mesh in template.meshes:

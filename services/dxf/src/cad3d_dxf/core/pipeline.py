@@ -18,14 +18,22 @@ from .dwg import dwg_to_dxf
 from .entities import Collected, EntityCollector
 from .errors import NOTHING_TO_EXTRUDE, ConversionError, unreadable
 from .export import LayerMesh, export
-from .extrusion import MeshArrays, extrude_many
+from .extrusion import MeshArrays, extrude_many, is_watertight, signed_volume
 from .grouping import build_regions
 from .options import DwgConfig, DxfOptions
-from .parts import CONVERTER_VERSION, FLATTEN_RELATIVE, HEAL_RELATIVE, ExtrusionKey, Part, RegionStats
+from .parts import (
+    CONVERTER_VERSION,
+    FLATTEN_RELATIVE,
+    HEAL_RELATIVE,
+    ExtrusionKey,
+    Part,
+    RegionStats,
+)
 from .reading import detect_format, layer_display_name, load_document, select_layout
 from .regions import merge_overlapping, nest_by_containment
 from .report import MAX_LISTED, build_report, skip_warnings
 from .rules import LayerResolver, ResolvedLayer
+from .tilted import extrude_tilted
 from .units import scale_to_output
 from .walls import classify_plan, wall_bands
 
@@ -73,7 +81,11 @@ def _rgb_for(layer: str, resolved: ResolvedLayer, collected: Collected, layer_rg
 
 
 def run(
-    data: bytes, options: DxfOptions, progress: ProgressCallback, dwg: DwgConfig | None, build: bool
+    data: bytes,
+    options: DxfOptions,
+    progress: ProgressCallback,
+    dwg: DwgConfig | None,
+    build: bool,
 ) -> ConversionResult:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -125,13 +137,18 @@ def run(
             by_layer[region.layer].append(region.polygon)
         for layer, polys in by_layer.items():
             merged_parts.extend((layer, poly, key) for poly in merge_overlapping(polys) if poly.area > min_area)
+    tilted = extrude_tilted(collected.tilted, resolve, scale, min_area)
     offset = _recentre_offset(
         [poly for _, poly, _ in merged_parts],
-        [m.vertices for m in collected.meshes if resolve(m.layer).include],
+        [m.vertices for m in collected.meshes if resolve(m.layer).include] + [t.mesh.vertices for t in tilted],
         scale,
     )
+    for solid in tilted:
+        solid.mesh.vertices[:, :2] = (solid.mesh.vertices[:, :2] - offset) * scale
+        solid.mesh.vertices[:, 2] *= scale
     moved = shapely.transform(
-        np.asarray([poly for _, poly, _ in merged_parts], dtype=object), lambda c: (c - offset) * scale
+        np.asarray([poly for _, poly, _ in merged_parts], dtype=object),
+        lambda c: (c - offset) * scale,
     )
     parts = [
         Part(layer, poly, key, resolve(layer).role) for (layer, _, key), poly in zip(merged_parts, moved, strict=True)
@@ -186,6 +203,31 @@ def run(
                     "holes": len(part.polygon.interiors),
                 }
             )
+    for tilted_index, solid in enumerate(tilted, start=len(parts)):
+        volume = signed_volume(solid.mesh)
+        tight = is_watertight(solid.mesh.faces)
+        layer_meshes[solid.layer].append(solid.mesh)
+        entry = layer_stats.setdefault(solid.layer, {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0})
+        entry["parts"] += 1
+        entry["area"] += solid.area * scale**2
+        entry["volume"] += volume
+        entry["watertight_parts"] += int(tight)
+        watertight_parts += int(tight)
+        total_volume += volume
+        if len(part_rows) < MAX_LISTED:
+            part_rows.append(
+                {
+                    "index": tilted_index,
+                    "layer": solid.layer,
+                    "role": "tilted",
+                    "area": solid.area * scale**2,
+                    "height": solid.key.height,
+                    "base": solid.key.base,
+                    "volume": volume,
+                    "watertight": tight,
+                    "holes": solid.holes,
+                }
+            )
     for passed in collected.meshes:
         if not resolve(passed.layer).include:
             continue
@@ -193,7 +235,10 @@ def run(
         vertices[:, :2] = (vertices[:, :2] - offset) * scale
         vertices[:, 2] *= scale
         layer_meshes[passed.layer].append(MeshArrays(vertices, passed.faces))
-        layer_stats.setdefault(passed.layer, {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0})
+        layer_stats.setdefault(
+            passed.layer,
+            {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0},
+        )
         layer_stats[passed.layer]["passthrough_meshes"] = layer_stats[passed.layer].get("passthrough_meshes", 0) + 1
     lap("extrude_ms")
 
@@ -210,7 +255,10 @@ def run(
     if all_vertices:
         stacked = np.concatenate(all_vertices)
         shift = np.array([offset[0] * scale, offset[1] * scale, 0.0])
-        bbox = {"min": (stacked.min(axis=0) + shift).tolist(), "max": (stacked.max(axis=0) + shift).tolist()}
+        bbox = {
+            "min": (stacked.min(axis=0) + shift).tolist(),
+            "max": (stacked.max(axis=0) + shift).tolist(),
+        }
 
     for name in set(layer_rgb) | collected.layers:  # every layer appears in the report, used or not
         resolve(name)
@@ -237,7 +285,7 @@ def run(
         layer_stats,
         part_rows,
         watertight_parts,
-        len(parts),
+        len(parts) + len(tilted),
         total_volume,
         bbox,
         offset_out,
