@@ -72,3 +72,6 @@ class GatewaySettings(ComponentSettings):
         1024 * 1024 * 1024, ge=1, description="Most bytes a batch zip may unpack to (zip-bomb guard)."
     )
     max_zip_ratio: float = Field(200.0, gt=1, description="Largest unpacked/packed ratio of one zip entry.")
+    max_image_pixels: int = Field(
+        100_000_000, ge=1, description="Largest photo by pixel count (read from its header); larger -> 413."
+    )

@@ -18,6 +18,7 @@ from cad3d_gateway import idempotency
 from cad3d_gateway.auth import Principal
 from cad3d_gateway.cache import acopy_artifacts, reusable
 from cad3d_gateway.dispatcher import job_subject, publish_job_event
+from cad3d_gateway.images import check_pixels
 from cad3d_gateway.metrics import CACHE_LOOKUPS, JOBS_CREATED, JOBS_FINISHED, REJECTED
 from cad3d_gateway.models import InputInfo, JobRecord, JobStatus, utcnow
 from cad3d_gateway.options import parse_options
@@ -141,6 +142,8 @@ async def submit(
         raise unsupported()
     if not state.backends.supports(detected.kind):
         raise ProblemError(415, "kind_not_enabled", f"{detected.kind} input is not enabled on this server")
+    if detected.kind == "image":
+        await asyncio.to_thread(check_pixels, submission.stream, state.settings.max_image_pixels)
     job_options = parse_options(detected.kind, submission.options)
     if idempotency_key is not None:
         idempotency.validate(idempotency_key)
