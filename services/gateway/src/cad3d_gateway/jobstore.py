@@ -149,7 +149,8 @@ class JobStore:
                         job = JobRecord.model_validate_json(entry.value)
                         if job.status.terminal:
                             return job
-                # A watch can miss nothing, but re-read in case the watcher lagged behind a purge.
+                # Without a deadline, re-read now and then: a safety net should the watch's
+                # consumer be lost (e.g. across a NATS reconnect) and go quiet.
                 if deadline is None:
                     current = await self.get(job_id)
                     if current is None or current.status.terminal:
