@@ -133,28 +133,22 @@ class JobStore:
             return updated
         raise RuntimeError(f"job {job_id} is updated too often to change")
 
-    async def wait_terminal(self, job_id: str, timeout: float | None) -> JobRecord | None:
-        """The job once it is finished, or its latest state when ``timeout`` runs out (None = no limit)."""
+    async def wait_terminal(self, job_id: str, timeout: float) -> JobRecord | None:
+        """The job once it is finished, or its latest state when ``timeout`` runs out."""
         job = await self.get(job_id)
-        if job is None or job.status.terminal or (timeout is not None and timeout <= 0):
+        if job is None or job.status.terminal or timeout <= 0:
             return job
         watcher = await self.kv.watch(job_id, include_history=False)
         try:
             loop = asyncio.get_running_loop()
-            deadline = None if timeout is None else loop.time() + timeout
-            while deadline is None or (left := deadline - loop.time()) > 0:
+            deadline = loop.time() + timeout
+            while (left := deadline - loop.time()) > 0:
                 with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-                    entry = await watcher.updates(timeout=5.0 if deadline is None else min(left, 5.0))
+                    entry = await watcher.updates(timeout=left)
                     if entry is not None and entry.value:
                         job = JobRecord.model_validate_json(entry.value)
                         if job.status.terminal:
                             return job
-                # Without a deadline, re-read now and then: a safety net should the watch's
-                # consumer be lost (e.g. across a NATS reconnect) and go quiet.
-                if deadline is None:
-                    current = await self.get(job_id)
-                    if current is None or current.status.terminal:
-                        return current
             return await self.get(job_id)
         finally:
             await watcher.stop()
