@@ -193,4 +193,4 @@ def test_job_metrics_are_exported(api: Api) -> None:
     assert 'cad3d_jobs_finished_total{kind="dxf",status="succeeded"}' in metrics
     assert 'cad3d_jobs_finished_total{kind="dxf",status="canceled"}' in metrics
     assert 'cad3d_job_duration_seconds_count{kind="dxf",status="succeeded"}' in metrics
-    assert "cad3d_job_queue_depth " in metrics
+    assert 'cad3d_job_queue_depth{kind="dxf"}' in metrics

@@ -117,7 +117,7 @@ def test_full_queue_answers_503_with_retry_after(limited: tuple[str, Keys]) -> N
     depth = next(
         float(line.split()[-1])
         for line in httpx.get(f"{url}/metrics/").text.splitlines()
-        if line.startswith("cad3d_job_queue_depth ")
+        if line.startswith('cad3d_job_queue_depth{kind="dxf"} ')
     )
     assert depth >= 3
 

@@ -23,7 +23,7 @@ CONVERSION_DURATION = Histogram(
     ["kind", "status"],
     buckets=DURATION_BUCKETS,
 )
-QUEUE_DEPTH = Gauge("cad3d_job_queue_depth", "Jobs waiting or running in the JetStream work queue.")
+QUEUE_DEPTH = Gauge("cad3d_job_queue_depth", "Jobs waiting or running in the work queue, by kind.", ["kind"])
 CACHE_LOOKUPS = Counter(
     "cad3d_result_cache_lookups_total",
     "Result-cache lookups by outcome (hit, miss, bypass); hit ratio = hit / (hit + miss).",

@@ -4,8 +4,9 @@
   set the per-replica rate accordingly). Answers 429 with Retry-After and the IETF RateLimit
   headers (draft-ietf-httpapi-ratelimit-headers), which are also sent on allowed requests.
 - Concurrent jobs and stored bytes: counted in JetStream KV, so they hold across replicas.
-- Queue depth: sampled from the work-queue stream once a second in the background, so the POST
-  path pays no round trip for it; past the limit new jobs get 503 with Retry-After.
+- Queue depth: per kind (the stream's per-subject counts), sampled once a second in the background,
+  so the POST path pays no round trip for it; past the limit new jobs of that kind get 503 with
+  Retry-After.
 """
 
 from __future__ import annotations
@@ -80,18 +81,23 @@ class TokenBuckets:
 
 
 class QueueDepth:
-    """The work queue's depth, refreshed in the background."""
+    """Depth of each kind's work queue (jobs waiting or running), refreshed in the background."""
 
-    def __init__(self, js: JetStream, stream: str, limit: int, interval: float = 1.0) -> None:
-        self.js, self.stream, self.limit, self.interval = js, stream, limit, interval
-        self.depth = 0
+    def __init__(
+        self, js: JetStream, stream: str, subject_prefix: str, kinds: list[str], limit: int, interval: float = 1.0
+    ) -> None:
+        self.js, self.stream, self.prefix, self.limit, self.interval = js, stream, subject_prefix, limit, interval
+        self.depths: dict[str, int] = dict.fromkeys(kinds, 0)  # every enabled kind is on the gauge, even idle
         self._task: asyncio.Task[None] | None = None
 
-    async def refresh(self) -> int:
-        info = await self.js.js.stream_info(self.stream)
-        self.depth = int(info.state.messages)
-        QUEUE_DEPTH.set(self.depth)
-        return self.depth
+    async def refresh(self) -> dict[str, int]:
+        info = await self.js.js.stream_info(self.stream, subjects_filter=f"{self.prefix}.>")
+        depths = {subject.removeprefix(self.prefix + "."): int(n) for subject, n in (info.state.subjects or {}).items()}
+        merged = dict.fromkeys(self.depths, 0) | depths
+        for kind, depth in merged.items():
+            QUEUE_DEPTH.labels(kind).set(depth)
+        self.depths = merged
+        return merged
 
     async def _loop(self) -> None:
         while True:
@@ -110,15 +116,16 @@ class QueueDepth:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def check(self) -> None:
-        if self.limit and self.depth >= self.limit:
+    def check(self, kind: str) -> None:
+        depth = self.depths.get(kind, 0)
+        if self.limit and depth >= self.limit:
             REJECTED.labels("queue_full").inc()
             retry = max(1, math.ceil(self.interval * 5))
             raise ProblemError(
                 503,
                 "queue_full",
-                "The conversion queue is full",
-                f"{self.depth} jobs are waiting; try again later",
+                f"The {kind} conversion queue is full",
+                f"{depth} jobs are waiting; try again later",
                 {"Retry-After": str(retry)},
             )
 

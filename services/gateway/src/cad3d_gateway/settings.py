@@ -40,7 +40,9 @@ class GatewaySettings(ComponentSettings):
         30.0, gt=0, description="Seconds without an ack or heartbeat before JetStream redelivers a job."
     )
     max_queue_depth: int = Field(
-        1000, ge=0, description="Jobs waiting or running past which new ones get 503 + Retry-After; 0 = no limit."
+        1000,
+        ge=0,
+        description="Jobs of one kind waiting or running past which new ones get 503 + Retry-After; 0 = none.",
     )
     rate_limit_per_second: float = Field(
         0.0, ge=0, description="Requests per second per API key (token bucket, per gateway replica); 0 = no limit."

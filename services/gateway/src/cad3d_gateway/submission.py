@@ -48,8 +48,7 @@ def no_cache(cache_control: str | None) -> bool:
 
 
 async def check_admission(state: Any, principal: Principal) -> None:
-    """Refuse work that cannot be done now (queue) or that this key may not add (its limits)."""
-    state.queue_depth.check()
+    """Refuse work this key may not add now (its limits); the queue is checked per kind in submit."""
     limit = state.settings.max_active_jobs_per_key
     if limit and await state.jobs.active_count(principal.key_id) >= limit:
         REJECTED.labels("active_jobs").inc()
@@ -142,6 +141,7 @@ async def submit(
         raise unsupported()
     if not state.backends.supports(detected.kind):
         raise ProblemError(415, "kind_not_enabled", f"{detected.kind} input is not enabled on this server")
+    state.queue_depth.check(detected.kind)
     if detected.kind == "image":
         await asyncio.to_thread(check_pixels, submission.stream, state.settings.max_image_pixels)
     job_options = parse_options(detected.kind, submission.options)
