@@ -95,5 +95,5 @@ def test_options_are_validated_per_kind() -> None:
         ("image", '{"format": "dxf"}'),
     ]:
         with pytest.raises(ProblemError) as info:
-            parse_options(kind, raw)  # type: ignore[arg-type]
+            parse_options(kind, raw)
         assert info.value.status == 422 and info.value.code == "invalid_options"
