@@ -132,3 +132,14 @@ def test_storage_quota_per_key(quota: tuple[str, Keys]) -> None:
     job_id = httpx.get(f"{url}/v1/conversions", headers=keys.auth("quota")).json()["items"][0]["id"]
     assert httpx.delete(f"{url}/v1/conversions/{job_id}", headers=keys.auth("quota")).status_code == 200
     assert post(url, keys, "quota").status_code == 202
+
+
+def test_callback_url_needs_a_webhook_secret(quota: tuple[str, Keys]) -> None:
+    url, keys = quota
+    response = httpx.post(
+        f"{url}/v1/conversions",
+        files={"file": ("p.dxf", plate_with_hole())},
+        data={"callback_url": "https://example.com/hook"},
+        headers=keys.auth("q3"),
+    )
+    assert response.status_code == 422 and response.json()["code"] == "webhooks_disabled"

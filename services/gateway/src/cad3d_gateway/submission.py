@@ -152,10 +152,8 @@ async def submit(
     job_id = new_job_id()
     prefix = f"tenants/{principal.tenant}/jobs/{job_id}"
     key = f"{prefix}/input/source.{detected.extension}"
+    # Never empty here: detection needed the first bytes.
     stored = await asyncio.to_thread(state.store.put_stream, key, submission.stream, detected.media_type)
-    if stored.size == 0:
-        await asyncio.to_thread(state.store.delete_prefix, prefix)
-        raise ProblemError(422, "empty_upload", "The uploaded file is empty")
     if idempotency_key is not None:
         fingerprint = idempotency.fingerprint(stored.sha256, job_options)
         try:
