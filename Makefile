@@ -64,7 +64,11 @@ run: install ## Start the whole platform locally (Ctrl-C stops it)
 	$(BIN)/honcho start -f Procfile -e var/local/stack.env
 
 bench: install models ## Benchmarks; results go to docs/benchmarks.md
-	@for script in bench/*/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/dxf/bench_dxf.py bench/pdf/bench_pdf.py bench/depth/bench_depth.py; do \
+	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+bench-api: install ## API load benchmark through the whole local stack (loopback, bounded in time)
+	$(BIN)/python bench/api/bench_api.py
 
 images: ## Build the service images (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "no Docker engine reachable; images not built"; exit 1; }
