@@ -107,6 +107,7 @@ def main() -> None:
 
     rows_out = []
     ratios = []
+    big_inputs: list[tuple[str, float, float]] = []
     for name, path in inputs:
         result = measure(path, args.repeat, args.format)
         size_mb = path.stat().st_size / 2**20
@@ -129,6 +130,8 @@ def main() -> None:
             else (f"ok, {result['parts']} parts" + ("" if result["watertight"] else " (NOT all watertight)"))
         )
         rss_ratio = result["peak_rss_mb"] / size_mb if size_mb else 0.0
+        if size_mb > 10:
+            big_inputs.append((name, size_mb, result["peak_rss_mb"]))
         rows_out.append(
             f"| `{name}` | {size_mb:.2f} | {result['parse_s'] * 1000:.0f} | {result['convert_s'] * 1000:.0f} | "
             f"{ratio:.2f} | {result['peak_rss_mb']:.0f} ({rss_ratio:.0f}x) | {outcome} |"
@@ -136,6 +139,11 @@ def main() -> None:
         print(rows_out[-1], flush=True)
 
     median_ratio = statistics.median(ratios) if ratios else float("nan")
+    big_input_notes = [
+        f"Peak RSS of `{name}` ({mb:.1f} MB input): {rss:.0f} MB = {rss / mb:.0f}x the input "
+        f"(target: at most 20x for inputs over 10 MB) - {'met' if rss <= 20 * mb else 'NOT met'}."
+        for name, mb, rss in big_inputs
+    ]
     body = "\n".join(
         [
             f"Output format: {args.format}; medians of {args.repeat} warm runs per input, "
@@ -148,6 +156,7 @@ def main() -> None:
             *rows_out,
             "",
             f"**Median conversion / parse ratio: {median_ratio:.2f}** (target: at most 3).",
+            *big_input_notes,
         ]
     )
     print(body)
