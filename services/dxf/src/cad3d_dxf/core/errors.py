@@ -12,6 +12,8 @@ DWG_CONVERSION_TIMEOUT = "dwg_conversion_timeout"
 NOTHING_TO_EXTRUDE = "nothing_to_extrude"
 INVALID_OPTIONS = "invalid_options"
 LAYOUT_NOT_FOUND = "layout_not_found"
+# Safety net: a geometry step failed in a way no entity-level guard caught. Always a bug to report.
+INTERNAL_ERROR = "internal_error"
 
 ALL_ERROR_CODES = (
     DXF_UNREADABLE,
@@ -22,6 +24,7 @@ ALL_ERROR_CODES = (
     NOTHING_TO_EXTRUDE,
     INVALID_OPTIONS,
     LAYOUT_NOT_FOUND,
+    INTERNAL_ERROR,
 )
 
 
@@ -39,6 +42,7 @@ __all__ = [
     "DWG_CONVERSION_TIMEOUT",
     "DWG_CONVERTER_UNAVAILABLE",
     "DXF_UNREADABLE",
+    "INTERNAL_ERROR",
     "INVALID_OPTIONS",
     "LAYOUT_NOT_FOUND",
     "NOTHING_TO_EXTRUDE",

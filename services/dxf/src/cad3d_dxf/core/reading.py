@@ -77,8 +77,10 @@ def load_document(data: bytes, input_format: str) -> LoadedDocument:
     try:
         if input_format == "dxf-binary":
             doc = ezdxf.document.Drawing.load(binary_tags_loader(data, errors="surrogateescape"))
-            return LoadedDocument(doc, input_format, "strict", doc.encoding)
-        doc, encoding = _strict_ascii(data)
+            encoding = doc.encoding
+        else:
+            doc, encoding = _strict_ascii(data)
+        doc.modelspace()  # a file without a usable model space needs recover mode's repairs
         return LoadedDocument(doc, input_format, "strict", encoding)
     except MemoryError:
         raise
@@ -106,7 +108,10 @@ def load_document(data: bytes, input_format: str) -> LoadedDocument:
 
 def select_layout(doc: Drawing, name: str | None) -> Layout:
     if name is None or name.casefold() in ("model", "modelspace", "*model_space"):
-        return doc.modelspace()
+        try:
+            return doc.modelspace()
+        except (KeyError, ezdxf.DXFError) as exc:
+            raise unreadable(f"the drawing has no usable model space ({type(exc).__name__}: {exc})") from None
     for layout_name in doc.layouts.names():
         if layout_name == name or layout_name.casefold() == name.casefold():
             return doc.layouts.get(layout_name)

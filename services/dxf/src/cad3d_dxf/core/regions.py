@@ -29,19 +29,35 @@ def polygons_of(geometry: BaseGeometry) -> list[Polygon]:
     return []
 
 
+def _usable_ring(ring: np.ndarray) -> np.ndarray | None:
+    """The ring without a repeated closing point, or None when fewer than three distinct points remain."""
+    if len(ring) >= 2 and np.array_equal(ring[0], ring[-1]):
+        ring = ring[:-1]
+    if len(ring) < 3 or not np.isfinite(ring).all() or len(np.unique(ring, axis=0)) < 3:
+        return None
+    return ring
+
+
 def ring_polygons(rings: list[np.ndarray], min_area: float) -> list[list[Polygon]]:
     """One list of valid polygons per input ring (a self-intersecting ring may give several)."""
-    result: list[list[Polygon]] = []
-    if not rings:
+    result: list[list[Polygon]] = [[] for _ in rings]
+    usable: list[tuple[int, np.ndarray]] = []
+    for index, ring in enumerate(rings):
+        cleaned = _usable_ring(ring)
+        if cleaned is not None:
+            usable.append((index, cleaned))
+    if not usable:
         return result
-    # shapely closes each ring itself.
+    # Closed explicitly: GEOS needs first == last, and a ring that already ends on its start would
+    # otherwise be taken as closed with too few points.
+    closed = [np.vstack([ring, ring[:1]]) for _, ring in usable]
     polys = shapely.polygons(
-        shapely.linearrings(np.concatenate(rings), indices=np.repeat(np.arange(len(rings)), [len(r) for r in rings]))
+        shapely.linearrings(np.concatenate(closed), indices=np.repeat(np.arange(len(closed)), [len(r) for r in closed]))
     )
     valid = shapely.is_valid(polys)
-    for poly, ok in zip(polys, valid, strict=True):
+    for (index, _), poly, ok in zip(usable, polys, valid, strict=True):
         parts = [poly] if ok else polygons_of(shapely.make_valid(poly))
-        result.append([p for p in parts if p.area > min_area])
+        result[index] = [p for p in parts if p.area > min_area]
     return result
 
 
