@@ -43,7 +43,7 @@ proto-check: install install-node ## Fail on generated-code drift, buf lint find
 lint: install install-node ## ruff, mypy, buf lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kit/src/cad3d_kit cli/src services/*/src bench tests
+	$(BIN)/mypy kit/src/cad3d_kit cli/src services/*/src bench tests scripts
 	cd proto && ../node_modules/.bin/buf lint
 
 fmt: install ## Format and auto-fix

@@ -44,8 +44,11 @@ def dev_key() -> str:
         return key_file.read_text().strip()
     key = "c3d_dev_" + secrets.token_urlsafe(24)
     digest = hashlib.sha256(key.encode()).hexdigest()
-    keyring.write_text(json.dumps({"keys": [{"id": "dev", "tenant": "dev", "sha256": digest,
-                                             "scopes": ["read", "write", "admin"]}]}, indent=2))
+    keyring.write_text(
+        json.dumps(
+            {"keys": [{"id": "dev", "tenant": "dev", "sha256": digest, "scopes": ["read", "write", "admin"]}]}, indent=2
+        )
+    )
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
     return key
@@ -110,7 +113,7 @@ def announce(timeout: float = 120.0) -> None:
         f"  API docs:        {url}/docs\n"
         f"  dev API key:     {key}\n"
         f"  try:  curl -H 'Authorization: Bearer {key}' -H 'Prefer: wait=30' \\\n"
-        f"          -F file=@plan.dxf -F 'options={{\"format\":\"glb\"}}' {url}/v1/conversions\n"
+        f'          -F file=@plan.dxf -F \'options={{"format":"glb"}}\' {url}/v1/conversions\n'
         "  Ctrl-C stops everything.\n",
         flush=True,
     )
