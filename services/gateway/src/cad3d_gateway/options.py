@@ -46,6 +46,7 @@ class PdfJobOptions(_Options):
     flatten_curves: bool = False
     merge_dashes: bool = False
     raster_underlay: bool = False
+    detect_circles: bool = False
     password: str | None = Field(None, max_length=1024)
     height: float | None = Field(None, gt=0, description="Extrusion height when format is a 3D format.")
     preset: Literal["architecture", "mechanical"] | None = None

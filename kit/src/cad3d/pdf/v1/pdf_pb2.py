@@ -26,31 +26,31 @@ from cad3d.common.v1 import common_pb2 as cad3d_dot_common_dot_v1_dot_common__pb
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61\x64\x33\x64/pdf/v1/pdf.proto\x12\x0c\x63\x61\x64\x33\x64.pdf.v1\x1a\x1c\x63\x61\x64\x33\x64/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"M\n\x0b\x43\x61libration\x12\n\n\x02x1\x18\x01 \x01(\x01\x12\n\n\x02y1\x18\x02 \x01(\x01\x12\n\n\x02x2\x18\x03 \x01(\x01\x12\n\n\x02y2\x18\x04 \x01(\x01\x12\x0e\n\x06length\x18\x05 \x01(\x01\"\xdc\x02\n\x0e\x43onvertOptions\x12\r\n\x05pages\x18\x01 \x01(\t\x12)\n\tpage_mode\x18\x02 \x01(\x0e\x32\x16.cad3d.pdf.v1.PageMode\x12\r\n\x05scale\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12.\n\x0b\x63\x61libration\x18\x05 \x01(\x0b\x32\x19.cad3d.pdf.v1.Calibration\x12+\n\nlayer_mode\x18\x06 \x01(\x0e\x32\x17.cad3d.pdf.v1.LayerMode\x12-\n\x0braster_mode\x18\x07 \x01(\x0e\x32\x18.cad3d.pdf.v1.RasterMode\x12\x16\n\x0e\x66latten_curves\x18\x08 \x01(\x08\x12\x14\n\x0cmerge_dashes\x18\t \x01(\x08\x12\x17\n\x0fraster_underlay\x18\n \x01(\x08\x12\x10\n\x08password\x18\x0b \x01(\t\x12\x0e\n\x06target\x18\x0c \x01(\t\"\x9d\x01\n\x0e\x43onvertRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.pdf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\xaf\x01\n\x0f\x43onvertResponse\x12,\n\tartifacts\x18\x01 \x03(\x0b\x32\x19.cad3d.common.v1.Artifact\x12\'\n\x06report\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08warnings\x18\x03 \x03(\x0b\x32\x18.cad3d.common.v1.Warning\x12\x19\n\x11\x63onverter_version\x18\x04 \x01(\t\"\xa3\x01\n\x14\x43onvertStreamRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.pdf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\x80\x01\n\x15\x43onvertStreamResponse\x12-\n\x08progress\x18\x01 \x01(\x0b\x32\x19.cad3d.common.v1.ProgressH\x00\x12/\n\x06result\x18\x02 \x01(\x0b\x32\x1d.cad3d.pdf.v1.ConvertResponseH\x00\x42\x07\n\x05\x65vent*a\n\x08PageMode\x12\x19\n\x15PAGE_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17PAGE_MODE_FILE_PER_PAGE\x10\x01\x12\x1d\n\x19PAGE_MODE_LAYOUT_PER_PAGE\x10\x02*h\n\tLayerMode\x12\x1a\n\x16LAYER_MODE_UNSPECIFIED\x10\x00\x12\x12\n\x0eLAYER_MODE_OCG\x10\x01\x12\x14\n\x10LAYER_MODE_STYLE\x10\x02\x12\x15\n\x11LAYER_MODE_SINGLE\x10\x03*n\n\nRasterMode\x12\x1b\n\x17RASTER_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10RASTER_MODE_AUTO\x10\x01\x12\x15\n\x11RASTER_MODE_NEVER\x10\x02\x12\x16\n\x12RASTER_MODE_ALWAYS\x10\x03\x32\xb0\x01\n\nPdfService\x12\x46\n\x07\x43onvert\x12\x1c.cad3d.pdf.v1.ConvertRequest\x1a\x1d.cad3d.pdf.v1.ConvertResponse\x12Z\n\rConvertStream\x12\".cad3d.pdf.v1.ConvertStreamRequest\x1a#.cad3d.pdf.v1.ConvertStreamResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61\x64\x33\x64/pdf/v1/pdf.proto\x12\x0c\x63\x61\x64\x33\x64.pdf.v1\x1a\x1c\x63\x61\x64\x33\x64/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"M\n\x0b\x43\x61libration\x12\n\n\x02x1\x18\x01 \x01(\x01\x12\n\n\x02y1\x18\x02 \x01(\x01\x12\n\n\x02x2\x18\x03 \x01(\x01\x12\n\n\x02y2\x18\x04 \x01(\x01\x12\x0e\n\x06length\x18\x05 \x01(\x01\"\xf4\x02\n\x0e\x43onvertOptions\x12\r\n\x05pages\x18\x01 \x01(\t\x12)\n\tpage_mode\x18\x02 \x01(\x0e\x32\x16.cad3d.pdf.v1.PageMode\x12\r\n\x05scale\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12.\n\x0b\x63\x61libration\x18\x05 \x01(\x0b\x32\x19.cad3d.pdf.v1.Calibration\x12+\n\nlayer_mode\x18\x06 \x01(\x0e\x32\x17.cad3d.pdf.v1.LayerMode\x12-\n\x0braster_mode\x18\x07 \x01(\x0e\x32\x18.cad3d.pdf.v1.RasterMode\x12\x16\n\x0e\x66latten_curves\x18\x08 \x01(\x08\x12\x14\n\x0cmerge_dashes\x18\t \x01(\x08\x12\x17\n\x0fraster_underlay\x18\n \x01(\x08\x12\x10\n\x08password\x18\x0b \x01(\t\x12\x0e\n\x06target\x18\x0c \x01(\t\x12\x16\n\x0e\x64\x65tect_circles\x18\r \x01(\x08\"\x9d\x01\n\x0e\x43onvertRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.pdf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\xaf\x01\n\x0f\x43onvertResponse\x12,\n\tartifacts\x18\x01 \x03(\x0b\x32\x19.cad3d.common.v1.Artifact\x12\'\n\x06report\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08warnings\x18\x03 \x03(\x0b\x32\x18.cad3d.common.v1.Warning\x12\x19\n\x11\x63onverter_version\x18\x04 \x01(\t\"\xa3\x01\n\x14\x43onvertStreamRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.pdf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\x80\x01\n\x15\x43onvertStreamResponse\x12-\n\x08progress\x18\x01 \x01(\x0b\x32\x19.cad3d.common.v1.ProgressH\x00\x12/\n\x06result\x18\x02 \x01(\x0b\x32\x1d.cad3d.pdf.v1.ConvertResponseH\x00\x42\x07\n\x05\x65vent*a\n\x08PageMode\x12\x19\n\x15PAGE_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17PAGE_MODE_FILE_PER_PAGE\x10\x01\x12\x1d\n\x19PAGE_MODE_LAYOUT_PER_PAGE\x10\x02*h\n\tLayerMode\x12\x1a\n\x16LAYER_MODE_UNSPECIFIED\x10\x00\x12\x12\n\x0eLAYER_MODE_OCG\x10\x01\x12\x14\n\x10LAYER_MODE_STYLE\x10\x02\x12\x15\n\x11LAYER_MODE_SINGLE\x10\x03*n\n\nRasterMode\x12\x1b\n\x17RASTER_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10RASTER_MODE_AUTO\x10\x01\x12\x15\n\x11RASTER_MODE_NEVER\x10\x02\x12\x16\n\x12RASTER_MODE_ALWAYS\x10\x03\x32\xb0\x01\n\nPdfService\x12\x46\n\x07\x43onvert\x12\x1c.cad3d.pdf.v1.ConvertRequest\x1a\x1d.cad3d.pdf.v1.ConvertResponse\x12Z\n\rConvertStream\x12\".cad3d.pdf.v1.ConvertStreamRequest\x1a#.cad3d.pdf.v1.ConvertStreamResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cad3d.pdf.v1.pdf_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAGEMODE']._serialized_start=1165
-  _globals['_PAGEMODE']._serialized_end=1262
-  _globals['_LAYERMODE']._serialized_start=1264
-  _globals['_LAYERMODE']._serialized_end=1368
-  _globals['_RASTERMODE']._serialized_start=1370
-  _globals['_RASTERMODE']._serialized_end=1480
+  _globals['_PAGEMODE']._serialized_start=1189
+  _globals['_PAGEMODE']._serialized_end=1286
+  _globals['_LAYERMODE']._serialized_start=1288
+  _globals['_LAYERMODE']._serialized_end=1392
+  _globals['_RASTERMODE']._serialized_start=1394
+  _globals['_RASTERMODE']._serialized_end=1504
   _globals['_CALIBRATION']._serialized_start=100
   _globals['_CALIBRATION']._serialized_end=177
   _globals['_CONVERTOPTIONS']._serialized_start=180
-  _globals['_CONVERTOPTIONS']._serialized_end=528
-  _globals['_CONVERTREQUEST']._serialized_start=531
-  _globals['_CONVERTREQUEST']._serialized_end=688
-  _globals['_CONVERTRESPONSE']._serialized_start=691
-  _globals['_CONVERTRESPONSE']._serialized_end=866
-  _globals['_CONVERTSTREAMREQUEST']._serialized_start=869
-  _globals['_CONVERTSTREAMREQUEST']._serialized_end=1032
-  _globals['_CONVERTSTREAMRESPONSE']._serialized_start=1035
-  _globals['_CONVERTSTREAMRESPONSE']._serialized_end=1163
-  _globals['_PDFSERVICE']._serialized_start=1483
-  _globals['_PDFSERVICE']._serialized_end=1659
+  _globals['_CONVERTOPTIONS']._serialized_end=552
+  _globals['_CONVERTREQUEST']._serialized_start=555
+  _globals['_CONVERTREQUEST']._serialized_end=712
+  _globals['_CONVERTRESPONSE']._serialized_start=715
+  _globals['_CONVERTRESPONSE']._serialized_end=890
+  _globals['_CONVERTSTREAMREQUEST']._serialized_start=893
+  _globals['_CONVERTSTREAMREQUEST']._serialized_end=1056
+  _globals['_CONVERTSTREAMRESPONSE']._serialized_start=1059
+  _globals['_CONVERTSTREAMRESPONSE']._serialized_end=1187
+  _globals['_PDFSERVICE']._serialized_start=1507
+  _globals['_PDFSERVICE']._serialized_end=1683
 # @@protoc_insertion_point(module_scope)

@@ -55,7 +55,7 @@ class Calibration(_message.Message):
     def __init__(self, x1: _Optional[float] = ..., y1: _Optional[float] = ..., x2: _Optional[float] = ..., y2: _Optional[float] = ..., length: _Optional[float] = ...) -> None: ...
 
 class ConvertOptions(_message.Message):
-    __slots__ = ("pages", "page_mode", "scale", "unit", "calibration", "layer_mode", "raster_mode", "flatten_curves", "merge_dashes", "raster_underlay", "password", "target")
+    __slots__ = ("pages", "page_mode", "scale", "unit", "calibration", "layer_mode", "raster_mode", "flatten_curves", "merge_dashes", "raster_underlay", "password", "target", "detect_circles")
     PAGES_FIELD_NUMBER: _ClassVar[int]
     PAGE_MODE_FIELD_NUMBER: _ClassVar[int]
     SCALE_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +68,7 @@ class ConvertOptions(_message.Message):
     RASTER_UNDERLAY_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
+    DETECT_CIRCLES_FIELD_NUMBER: _ClassVar[int]
     pages: str
     page_mode: PageMode
     scale: float
@@ -80,7 +81,8 @@ class ConvertOptions(_message.Message):
     raster_underlay: bool
     password: str
     target: str
-    def __init__(self, pages: _Optional[str] = ..., page_mode: _Optional[_Union[PageMode, str]] = ..., scale: _Optional[float] = ..., unit: _Optional[str] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., layer_mode: _Optional[_Union[LayerMode, str]] = ..., raster_mode: _Optional[_Union[RasterMode, str]] = ..., flatten_curves: _Optional[bool] = ..., merge_dashes: _Optional[bool] = ..., raster_underlay: _Optional[bool] = ..., password: _Optional[str] = ..., target: _Optional[str] = ...) -> None: ...
+    detect_circles: bool
+    def __init__(self, pages: _Optional[str] = ..., page_mode: _Optional[_Union[PageMode, str]] = ..., scale: _Optional[float] = ..., unit: _Optional[str] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., layer_mode: _Optional[_Union[LayerMode, str]] = ..., raster_mode: _Optional[_Union[RasterMode, str]] = ..., flatten_curves: _Optional[bool] = ..., merge_dashes: _Optional[bool] = ..., raster_underlay: _Optional[bool] = ..., password: _Optional[str] = ..., target: _Optional[str] = ..., detect_circles: _Optional[bool] = ...) -> None: ...
 
 class ConvertRequest(_message.Message):
     __slots__ = ("input", "options", "output")
