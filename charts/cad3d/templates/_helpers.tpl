@@ -228,6 +228,9 @@ app.kubernetes.io/part-of: cad3d
 {{- if include "cad3d.authEnabled" $root -}}
 {{- $_ = set $s "API_KEYS_FILE" (printf "/etc/cad3d/auth/%s" $root.Values.auth.secretKey) -}}
 {{- end -}}
+{{- if $root.Values.webhooks.enabled -}}
+{{- $_ = set $s "WEBHOOK_ALLOW_HOSTS" (toJson $root.Values.webhooks.allowHosts) -}}
+{{- end -}}
 {{- else -}}
 {{- $_ = set $s "GRPC_PORT" (include "cad3d.port.grpc" .) -}}
 {{- $_ = set $s "METRICS_PORT" (include "cad3d.port.metrics" .) -}}
@@ -323,4 +326,27 @@ app.kubernetes.io/part-of: cad3d
 - podSelector:
     matchLabels:
       {{- include "cad3d.selectorLabels" . | nindent 6 }}
+{{- end -}}
+
+{{/* Name of the Secret holding the webhook signing key. */}}
+{{- define "cad3d.webhookSecretName" -}}
+{{- .Values.webhooks.existingSecret | default (printf "%s-webhooks" (include "cad3d.fullname" .)) -}}
+{{- end -}}
+
+{{/* Egress of the gateway pods to webhook receivers (only with webhooks on). */}}
+{{- define "cad3d.netpol.egressWebhooks" -}}
+{{- if .Values.webhooks.enabled }}
+- ports:
+    {{- range .Values.webhooks.ports }}
+    - {port: {{ . }}, protocol: TCP}
+    {{- end }}
+  to:
+    {{- if .Values.webhooks.peers }}
+    {{- toYaml .Values.webhooks.peers | nindent 4 }}
+    {{- else }}
+    - ipBlock:
+        cidr: 0.0.0.0/0
+        except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]
+    {{- end }}
+{{- end }}
 {{- end -}}
