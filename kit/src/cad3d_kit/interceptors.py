@@ -76,6 +76,13 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or method.startswith(("/grpc.health.", "/grpc.reflection.")):
             return handler
 
+        async def admit(context: grpc.aio.ServicerContext[Any, Any]) -> float:
+            """Refuse new work while draining; otherwise count it in flight. Returns the start time."""
+            if self.in_flight.draining:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "shutting down; retry on another replica")
+            self.in_flight.enter()
+            return time.perf_counter()
+
         def finish(context: grpc.aio.ServicerContext[Any, Any], started: float) -> None:
             self.in_flight.leave()
             code = _final_code(context)
@@ -88,10 +95,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             inner_unary = handler.unary_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-                if self.in_flight.draining:
-                    await context.abort(grpc.StatusCode.UNAVAILABLE, "shutting down; retry on another replica")
-                started = time.perf_counter()
-                self.in_flight.enter()
+                started = await admit(context)
                 try:
                     return await inner_unary(request, context)
                 except AbortError:
@@ -106,10 +110,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
             inner_stream = handler.unary_stream
 
             async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-                if self.in_flight.draining:
-                    await context.abort(grpc.StatusCode.UNAVAILABLE, "shutting down; retry on another replica")
-                started = time.perf_counter()
-                self.in_flight.enter()
+                started = await admit(context)
                 try:
                     async for item in inner_stream(request, context):
                         yield item

@@ -17,6 +17,7 @@ import nats
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -121,6 +122,19 @@ class JetStream:
         )
         body = _FORMAT.write(event)
         await self.publish(f"{EVENTS_SUBJECT_PREFIX}.{subject}", body, {"content-type": "application/cloudevents+json"})
+
+
+async def fetch_batch(sub: JetStreamContext.PullSubscription, batch: int, what: str) -> list[Msg]:
+    """Up to ``batch`` messages from a pull subscription; none when nothing arrived within a second,
+    or when the fetch failed (logged, after a pause so a broken connection is not hammered)."""
+    try:
+        return await sub.fetch(batch, timeout=1.0)
+    except TimeoutError:
+        return []
+    except Exception as exc:
+        log.warning("%s fetch failed: %s", what, exc)
+        await asyncio.sleep(1.0)
+        return []
 
 
 def decode_event(payload: bytes) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from cad3d_gateway.jobstore import JobStore
 from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
 from cad3d_kit.conversion import ConversionError, ErrorKind
-from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream
+from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream, fetch_batch
 from cad3d_kit.storage import ArtifactStore
 from cad3d_kit.tracing import extract_context
 
@@ -134,15 +134,7 @@ class Dispatcher:
             if free <= 0:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            try:
-                messages = await self._sub.fetch(free, timeout=1.0)
-            except TimeoutError:
-                continue
-            except Exception as exc:
-                log.warning("fetch failed: %s", exc)
-                await asyncio.sleep(1.0)
-                continue
-            for msg in messages:
+            for msg in await fetch_batch(self._sub, free, "job"):
                 task = asyncio.create_task(self._handle(msg))
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)

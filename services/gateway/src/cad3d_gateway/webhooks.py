@@ -30,7 +30,7 @@ from cad3d_gateway.jobstore import JobStore
 from cad3d_gateway.models import CallbackAttempt, JobRecord, JobView, utcnow
 from cad3d_gateway.problems import ProblemError
 from cad3d_gateway.settings import GatewaySettings
-from cad3d_kit.messaging import JetStream
+from cad3d_kit.messaging import JetStream, fetch_batch
 
 log = logging.getLogger("cad3d.gateway.webhooks")
 
@@ -134,14 +134,7 @@ class WebhookSender:
 
     async def _loop(self) -> None:
         while True:
-            try:
-                messages = await self._sub.fetch(8, timeout=1.0)
-            except TimeoutError:
-                continue
-            except Exception as exc:
-                log.warning("webhook fetch failed: %s", exc)
-                await asyncio.sleep(1.0)
-                continue
+            messages = await fetch_batch(self._sub, 8, "webhook")
             await asyncio.gather(*(self._deliver(msg) for msg in messages))
 
     async def _deliver(self, msg: Msg) -> None:

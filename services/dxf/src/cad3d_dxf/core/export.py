@@ -13,22 +13,12 @@ import trimesh
 from cad3d_kit.conversion import OutputArtifact
 
 from .extrusion import MeshArrays
+from .units import OUTPUT_UNITS
 
 RGB = tuple[int, int, int]
 DEFAULT_RGB: RGB = (200, 200, 200)
 # A POLYFACE indexes vertices with 16-bit signed group codes: split larger meshes.
 _POLYFACE_MAX_VERTICES = 32000
-_METRES = {
-    "mm": 0.001,
-    "cm": 0.01,
-    "dm": 0.1,
-    "m": 1.0,
-    "km": 1000.0,
-    "in": 0.0254,
-    "ft": 0.3048,
-    "yd": 0.9144,
-    "um": 1e-6,
-}
 # Z-up CAD coordinates -> glTF's Y-up: rotate -90 degrees about X.
 _Z_UP_TO_Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=float)
 
@@ -59,7 +49,7 @@ def to_glb(layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> byte
     scene = trimesh.Scene()
     scene.metadata.update(metadata)
     root = "drawing"
-    scale = np.diag([_METRES[unit]] * 3 + [1.0])
+    scale = np.diag([OUTPUT_UNITS[unit]] * 3 + [1.0])
     scene.graph.update(frame_to=root, frame_from=scene.graph.base_frame, matrix=_Z_UP_TO_Y_UP @ scale)
     for layer in layers:
         rgb = layer.color or DEFAULT_RGB
