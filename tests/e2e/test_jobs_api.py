@@ -187,10 +187,20 @@ def test_bucket_lifecycle_rule_expires_tenant_files(api: Api, jobs_minio: Minio)
     assert rule.rule_filter is not None and rule.rule_filter.prefix == "tenants/"
 
 
+def _sample(metrics: str, series: str) -> float:
+    line = next(line for line in metrics.splitlines() if line.startswith(series + " "))
+    return float(line.split()[-1])
+
+
 def test_job_metrics_are_exported(api: Api) -> None:
-    api.post("alice", plate_with_hole(12, 12, 2), Prefer="wait=30")
+    succeeded = 'cad3d_jobs_finished_total{kind="dxf",status="succeeded"}'
+    before = api.client.get("/metrics/").text
+    # Every kind x outcome is exported from start-up, before any job of that kind ends.
+    for kind in ("dxf", "pdf", "image"):
+        for status in ("succeeded", "failed", "canceled"):
+            assert f'cad3d_jobs_finished_total{{kind="{kind}",status="{status}"}}' in before
+    api.post("alice", plate_with_hole(12, 12, 2.5), Prefer="wait=30", Cache_Control="no-cache")
     metrics = api.client.get("/metrics/").text
-    assert 'cad3d_jobs_finished_total{kind="dxf",status="succeeded"}' in metrics
-    assert 'cad3d_jobs_finished_total{kind="dxf",status="canceled"}' in metrics
+    assert _sample(metrics, succeeded) >= _sample(before, succeeded) + 1
     assert 'cad3d_job_duration_seconds_count{kind="dxf",status="succeeded"}' in metrics
     assert 'cad3d_job_queue_depth{kind="dxf"}' in metrics

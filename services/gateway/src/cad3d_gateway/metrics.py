@@ -30,3 +30,18 @@ CACHE_LOOKUPS = Counter(
     ["outcome"],
 )
 REJECTED = Counter("cad3d_requests_rejected_total", "Requests refused by a limit, by reason.", ["reason"])
+
+JOB_KINDS = ("dxf", "pdf", "image")
+FINISHED_STATUSES = ("succeeded", "failed", "canceled")
+
+
+def _publish_zero_series() -> None:
+    # Series that only appear after their first event break rate() and alert expressions
+    # (absent, not zero), so every kind x outcome is exported from start-up.
+    for kind in JOB_KINDS:
+        JOBS_CREATED.labels(kind)
+        for status in FINISHED_STATUSES:
+            JOBS_FINISHED.labels(kind, status)
+
+
+_publish_zero_series()
