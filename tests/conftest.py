@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import REPO, S3Server, nats_server, s3_server
+from tests.support.servers import REPO, S3Server, s3_server
 
 CORPUS = REPO.parent / "shared" / "corpus"
 
@@ -22,12 +22,6 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def servers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("servers")
-
-
-@pytest.fixture(scope="session")
-def nats_url(servers_dir: Path) -> Iterator[str]:
-    with nats_server(servers_dir) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

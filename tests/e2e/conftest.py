@@ -14,9 +14,12 @@ import pytest
 from minio import Minio
 
 from cad3d_gateway.auth import hash_key
-from tests.support.servers import Process, S3Server, start_gateway, start_service, storage_env
+from tests.support.servers import Process, S3Server, nats_server, start_gateway, start_service, storage_env
 
 JOBS_BUCKET = "cad3d-jobs-api"
+# Every gateway on JOBS_BUCKET agrees on retention, as replicas of one deployment do: each sets the
+# bucket's lifecycle rule at start-up, so a different value would depend on start-up order.
+JOBS_GATEWAY_ENV = {"CAD3D_GATEWAY_S3_LIFECYCLE_DAYS": "3"}
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,8 @@ WEBHOOK_SECRET = "test-webhook-secret"
 
 
 @pytest.fixture(scope="session")
-def api(
-    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], nats_url: str, dxf_service: Service
-) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], dxf_service: Service) -> Iterator[Api]:
+    """The job API gateway, on a nats-server of its own: a gateway sharing one would dispatch its jobs."""
     workdir = tmp_path_factory.mktemp("jobs-api")
     keys = write_keys(
         workdir,
@@ -109,14 +111,19 @@ def api(
             "carol": ("carol", ["read", "write"]),
         },
     )
+    with nats_server(workdir) as nats_url:
+        yield from _serve_api(workdir, jobs_storage, nats_url, dxf_service, keys)
+
+
+def _serve_api(workdir: Path, jobs_storage: dict[str, str], nats_url: str, dxf: Service, keys: Keys) -> Iterator[Api]:
     process, url = start_gateway(
         workdir,
         jobs_storage,
         nats_url,
-        {"dxf": dxf_service.address},
+        {"dxf": dxf.address},
         {
+            **JOBS_GATEWAY_ENV,
             "CAD3D_GATEWAY_API_KEYS_FILE": str(keys.file),
-            "CAD3D_GATEWAY_S3_LIFECYCLE_DAYS": "3",
             "CAD3D_GATEWAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "CAD3D_GATEWAY_WEBHOOK_ALLOW_HOSTS": '["127.0.0.1"]',
             "CAD3D_GATEWAY_WEBHOOK_RETRY_BASE_SECONDS": "0.3",

@@ -18,7 +18,15 @@ from minio import Minio
 
 from cad3d_gateway.auth import hash_key
 from tests.support.fixtures import plate_with_hole
-from tests.support.servers import Process, S3Server, await_service, launch_service, start_gateway, storage_env
+from tests.support.servers import (
+    Process,
+    S3Server,
+    await_service,
+    launch_service,
+    nats_server,
+    start_gateway,
+    storage_env,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 BUCKET = "cad3d-e2e"
@@ -56,6 +64,13 @@ def services(
 
 
 @pytest.fixture(scope="module")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The stack gateway's nats-server: each gateway here has its own, or one would run the other's jobs."""
+    with nats_server(tmp_path_factory.mktemp("e2e-nats")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def stack(
     tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, services: dict[str, str]
 ) -> Iterator[str]:
@@ -72,7 +87,7 @@ class SecuredGateway:
 
 @pytest.fixture(scope="module")
 def secured(
-    tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, services: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory, s3: S3Server, services: dict[str, str]
 ) -> Iterator[SecuredGateway]:
     """A second gateway with API keys for two tenants and a small upload limit."""
     workdir = tmp_path_factory.mktemp("e2e-secured")
@@ -84,15 +99,16 @@ def secured(
     ]
     keyfile = workdir / "keys.json"
     keyfile.write_text(json.dumps({"keys": entries}))
-    gateway, url = start_gateway(
-        workdir,
-        storage_env(s3, None, BUCKET),
-        nats_url,
-        services,
-        {"CAD3D_GATEWAY_API_KEYS_FILE": str(keyfile), "CAD3D_GATEWAY_MAX_UPLOAD_BYTES": str(1 << 20)},
-    )
-    yield SecuredGateway(url, keys)
-    gateway.stop()
+    with nats_server(workdir) as nats_url:
+        gateway, url = start_gateway(
+            workdir,
+            storage_env(s3, None, BUCKET),
+            nats_url,
+            services,
+            {"CAD3D_GATEWAY_API_KEYS_FILE": str(keyfile), "CAD3D_GATEWAY_MAX_UPLOAD_BYTES": str(1 << 20)},
+        )
+        yield SecuredGateway(url, keys)
+        gateway.stop()
 
 
 def test_dxf_upload_converts_through_every_hop(stack: str, minio_client: Minio, nats_url: str) -> None:

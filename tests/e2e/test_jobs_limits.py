@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Keys, Service, write_keys
+from tests.e2e.conftest import JOBS_GATEWAY_ENV, Keys, Service, write_keys
 from tests.support.fixtures import plate_with_hole
 from tests.support.servers import nats_server, start_gateway
 
@@ -35,7 +35,7 @@ def api_only_gateway(
         storage,
         nats_url,
         {"dxf": dxf.address},
-        {"CAD3D_GATEWAY_API_KEYS_FILE": str(keys.file), "CAD3D_GATEWAY_ROLE": "api", **env},
+        {**JOBS_GATEWAY_ENV, "CAD3D_GATEWAY_API_KEYS_FILE": str(keys.file), "CAD3D_GATEWAY_ROLE": "api", **env},
     )
     yield url, keys
     process.stop()

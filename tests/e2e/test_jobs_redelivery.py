@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.conftest import Service
+from tests.e2e.conftest import JOBS_GATEWAY_ENV, Service
 from tests.support.fixtures import many_squares
 from tests.support.servers import nats_server, start_gateway
 
@@ -32,7 +32,7 @@ def test_job_survives_a_killed_gateway(
     tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], own_nats: str, dxf_service: Service
 ) -> None:
     workdir = tmp_path_factory.mktemp("redelivery")
-    env = {"CAD3D_GATEWAY_ACK_WAIT_SECONDS": "2", "CAD3D_GATEWAY_DISPATCHER_CONCURRENCY": "1"}
+    env = {**JOBS_GATEWAY_ENV, "CAD3D_GATEWAY_ACK_WAIT_SECONDS": "2", "CAD3D_GATEWAY_DISPATCHER_CONCURRENCY": "1"}
     backends = {"dxf": dxf_service.address}
     first, url = start_gateway(workdir, jobs_storage, own_nats, backends, env)
     try:
@@ -67,7 +67,11 @@ def test_job_past_its_timeout_fails_with_a_code(
 ) -> None:
     workdir = tmp_path_factory.mktemp("timeout")
     gateway, url = start_gateway(
-        workdir, jobs_storage, own_nats, {"dxf": dxf_service.address}, {"CAD3D_GATEWAY_JOB_TIMEOUT_SECONDS": "0.5"}
+        workdir,
+        jobs_storage,
+        own_nats,
+        {"dxf": dxf_service.address},
+        {**JOBS_GATEWAY_ENV, "CAD3D_GATEWAY_JOB_TIMEOUT_SECONDS": "0.5"},
     )
     try:
         response = httpx.post(

@@ -11,21 +11,21 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.e2e.conftest import Service
-from tests.support.servers import start_gateway
+from tests.e2e.conftest import JOBS_GATEWAY_ENV, Service
+from tests.support.servers import nats_server, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 @pytest.fixture(scope="module")
 def gateway_url(
-    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], nats_url: str, dxf_service: Service
+    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], dxf_service: Service
 ) -> Iterator[str]:
-    process, url = start_gateway(
-        tmp_path_factory.mktemp("schema"), jobs_storage, nats_url, {"dxf": dxf_service.address}
-    )
-    yield url
-    process.stop()
+    workdir = tmp_path_factory.mktemp("schema")
+    with nats_server(workdir) as nats_url:
+        process, url = start_gateway(workdir, jobs_storage, nats_url, {"dxf": dxf_service.address}, JOBS_GATEWAY_ENV)
+        yield url
+        process.stop()
 
 
 def test_api_conforms_to_its_schema(gateway_url: str) -> None:

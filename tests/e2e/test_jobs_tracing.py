@@ -18,6 +18,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
+from tests.e2e.conftest import JOBS_GATEWAY_ENV
 from tests.support.fixtures import plate_with_hole
 from tests.support.servers import nats_server, start_gateway, start_service
 
@@ -74,7 +75,11 @@ def test_one_trace_from_http_through_nats_to_grpc(
     with nats_server(workdir) as nats_url:
         dxf, address = start_service("dxf", workdir, jobs_storage, {"CAD3D_DXF_OTLP_ENDPOINT": endpoint, **export_fast})
         gateway, url = start_gateway(
-            workdir, jobs_storage, nats_url, {"dxf": address}, {"CAD3D_GATEWAY_OTLP_ENDPOINT": endpoint, **export_fast}
+            workdir,
+            jobs_storage,
+            nats_url,
+            {"dxf": address},
+            {**JOBS_GATEWAY_ENV, "CAD3D_GATEWAY_OTLP_ENDPOINT": endpoint, **export_fast},
         )
         try:
             response = httpx.post(
