@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cad3d_gateway.cache import _ChunkReader, cache_key, copy_artifacts, reusable, route
+from cad3d_gateway.cache import cache_key, copy_result, reusable, route
 from cad3d_gateway.idempotency import fingerprint, validate
 from cad3d_gateway.jobstore import index_key, token
 from cad3d_gateway.models import ArtifactInfo, InputInfo, JobRecord, JobStatus
@@ -60,31 +60,33 @@ def test_no_cache_header_and_kv_tokens() -> None:
     assert index_key("acme", "f" * 32) == f"idx.61636d65.{'f' * 32}"
 
 
-def test_chunk_reader_reads_across_chunk_boundaries() -> None:
-    reader = _ChunkReader(iter([b"abc", b"", b"defg", b"h"]))
-    assert reader.read(2) == b"ab" and reader.read(4) == b"cdef" and reader.read() == b"gh"
-    assert reader.read(10) == b""
-
-
 def job(job_id: str, artifacts: list[ArtifactInfo], status: JobStatus = JobStatus.succeeded) -> JobRecord:
-    source = InputInfo(filename="a.dxf", media_type="image/vnd.dxf", size=1, sha256="0" * 64, key="k")
+    source = InputInfo(
+        filename="a.dxf",
+        media_type="image/vnd.dxf",
+        size=1,
+        sha256="0" * 64,
+        key=f"tenants/t/jobs/{job_id}/input/source.dxf",
+    )
     return JobRecord(id=job_id, tenant="t", kind="dxf", input=source, artifacts=artifacts, status=status)
 
 
-def test_copy_artifacts_gives_the_new_job_its_own_objects(tmp_path: Path) -> None:
+def test_copy_result_gives_the_new_job_its_own_objects(tmp_path: Path) -> None:
     store = LocalArtifactStore(tmp_path)
     source = job("1" * 32, [])
+    store.put(source.input.key, b"0", "image/vnd.dxf")
     stored = store.put(f"{source.output_prefix}/model.glb", b"glTF" * 1000, "model/gltf-binary")
     source.artifacts = [
         ArtifactInfo(name="model.glb", media_type="model/gltf-binary", size=4000, sha256=stored.sha256, key=stored.key)
     ]
     target = job("2" * 32, [], JobStatus.queued)
-    copied = copy_artifacts(store, source, target)
+    copied = copy_result(store, source, target)
     assert copied[0].key == f"{target.output_prefix}/model.glb" and copied[0].sha256 == stored.sha256
     store.delete_prefix(source.prefix)
     assert store.get(copied[0].key) == b"glTF" * 1000  # survives the source's deletion
+    assert store.get(target.input.key) == b"0"  # the input is copied too
     with pytest.raises(ObjectNotFound):
-        copy_artifacts(store, source, job("3" * 32, []))
+        copy_result(store, source, job("3" * 32, []))
     finished = target.model_copy(update={"artifacts": copied, "status": JobStatus.succeeded})
     assert reusable(finished, "t")
     assert not reusable(finished, "other-tenant")

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cad3d_kit.storage import ArtifactStore, LocalArtifactStore, ObjectNotFound, S3ArtifactStore
+from cad3d_kit.storage import ArtifactStore, LocalArtifactStore, ObjectNotFound, S3ArtifactStore, measure_stream
 from tests.support.servers import S3Server
 
 
@@ -73,3 +73,25 @@ def test_presigned_urls_only_for_s3(store: ArtifactStore) -> None:
     else:
         assert url is not None
         assert httpx.get(url).content == b"hello"
+
+
+def test_copy_is_independent_of_its_source(store: ArtifactStore) -> None:
+    store.put("tenants/a/jobs/1/outputs/model.stl", b"solid a\n", "model/stl")
+    store.copy("tenants/a/jobs/1/outputs/model.stl", "tenants/a/jobs/2/outputs/model.stl")
+    assert store.get("tenants/a/jobs/2/outputs/model.stl") == b"solid a\n"
+    # Replacing or deleting the source leaves the copy as it was.
+    store.put("tenants/a/jobs/1/outputs/model.stl", b"solid b\n", "model/stl")
+    assert store.get("tenants/a/jobs/2/outputs/model.stl") == b"solid a\n"
+    store.delete_prefix("tenants/a/jobs/1")
+    assert store.get("tenants/a/jobs/2/outputs/model.stl") == b"solid a\n"
+    with pytest.raises(ObjectNotFound):
+        store.copy("tenants/a/jobs/1/outputs/model.stl", "tenants/a/jobs/3/outputs/model.stl")
+    with pytest.raises(ValueError, match="invalid object key"):
+        store.copy("tenants/a/jobs/2/outputs/model.stl", "../escape")
+
+
+def test_measure_stream_hashes_and_rewinds() -> None:
+    stream = io.BytesIO(b"x" * 3_000_000)
+    stream.read(10)
+    assert measure_stream(stream) == (3_000_000, hashlib.sha256(b"x" * 3_000_000).hexdigest())
+    assert stream.tell() == 0

@@ -50,6 +50,7 @@ class ArtifactStore(Protocol):
 
     def put(self, key: str, data: bytes, media_type: str) -> StoredObject: ...
     def put_stream(self, key: str, stream: BinaryIO, media_type: str) -> StoredObject: ...
+    def copy(self, source_key: str, target_key: str) -> None: ...
     def get(self, key: str) -> bytes: ...
     def open_chunks(self, key: str) -> Iterator[bytes]: ...
     def delete_prefix(self, prefix: str) -> int: ...
@@ -58,13 +59,23 @@ class ArtifactStore(Protocol):
     def check(self) -> None: ...
 
 
-def _hash_stream(stream: BinaryIO, sink: BinaryIO) -> tuple[int, str]:
+def _hash_stream(stream: BinaryIO, sink: BinaryIO | None) -> tuple[int, str]:
     digest, size = hashlib.sha256(), 0
     while chunk := stream.read(CHUNK):
         digest.update(chunk)
-        sink.write(chunk)
+        if sink is not None:
+            sink.write(chunk)
         size += len(chunk)
     return size, digest.hexdigest()
+
+
+def measure_stream(stream: BinaryIO) -> tuple[int, str]:
+    """(size, sha256) of a seekable stream, which is left at its start for the upload that may follow."""
+    stream.seek(0)
+    try:
+        return _hash_stream(stream, None)
+    finally:
+        stream.seek(0)
 
 
 class LocalArtifactStore:
@@ -98,6 +109,21 @@ class LocalArtifactStore:
             raise
         path.with_name(path.name + ".meta").write_text(media_type)
         return StoredObject(key, size, sha, media_type)
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        source, target = self._path(source_key), self._path(target_key)
+        if not source.is_file():
+            raise ObjectNotFound(source_key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        # Object files are replaced by rename, never rewritten in place, so a hard link is a copy
+        # that costs no data; deleting either name leaves the other intact. (The small .meta file
+        # is rewritten in place by put_stream, so it is copied.)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        shutil.copyfile(source.with_name(source.name + ".meta"), target.with_name(target.name + ".meta"))
 
     def get(self, key: str) -> bytes:
         try:
@@ -169,6 +195,20 @@ class S3ArtifactStore:
             spool.seek(0)
             self._client.put_object(self.bucket, key, spool, size, content_type=media_type, metadata={"sha256": sha})
         return StoredObject(key, size, sha, media_type)
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        from minio.commonconfig import CopySource
+        from minio.error import S3Error
+
+        # Server-side: the bytes never pass through this process.
+        try:
+            self._client.copy_object(
+                self.bucket, validate_key(target_key), CopySource(self.bucket, validate_key(source_key))
+            )
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectNotFound(source_key) from None
+            raise
 
     def get(self, key: str) -> bytes:
         return b"".join(self.open_chunks(key))

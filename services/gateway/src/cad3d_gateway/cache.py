@@ -17,7 +17,6 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from nats.js.errors import KeyNotFoundError
@@ -99,38 +98,23 @@ def reusable(source: JobRecord | None, tenant: str) -> bool:
     )
 
 
-class _ChunkReader:
-    """A file-like reader over an iterator of chunks, so a copy streams instead of loading whole objects."""
+def copy_result(store: ArtifactStore, source: JobRecord, target: JobRecord) -> list[ArtifactInfo]:
+    """The source job's input and artifacts, copied under the target job's prefixes (blocking).
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._buffer = chunks, b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-
-def copy_artifacts(store: ArtifactStore, source: JobRecord, target: JobRecord) -> list[ArtifactInfo]:
-    """The source job's artifacts, copied under the target job's output prefix (blocking)."""
+    Copies are server-side (S3 CopyObject; hard links in the local store): a hit costs a few
+    requests, not a download and upload of every artifact.
+    """
+    store.copy(source.input.key, target.input.key)
     copied = []
     for artifact in source.artifacts:
         relative = artifact.key.removeprefix(source.output_prefix + "/")
         if relative == artifact.key:
             relative = artifact.name
-        stored = store.put_stream(
-            f"{target.output_prefix}/{relative}", _ChunkReader(store.open_chunks(artifact.key)), artifact.media_type
-        )
-        copied.append(artifact.model_copy(update={"key": stored.key, "size": stored.size, "sha256": stored.sha256}))
+        target_key = f"{target.output_prefix}/{relative}"
+        store.copy(artifact.key, target_key)
+        copied.append(artifact.model_copy(update={"key": target_key}))
     return copied
 
 
-async def acopy_artifacts(store: ArtifactStore, source: JobRecord, target: JobRecord) -> list[ArtifactInfo]:
-    return await asyncio.to_thread(copy_artifacts, store, source, target)
+async def acopy_result(store: ArtifactStore, source: JobRecord, target: JobRecord) -> list[ArtifactInfo]:
+    return await asyncio.to_thread(copy_result, store, source, target)

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 from cad3d_gateway import idempotency
 from cad3d_gateway.auth import Principal
-from cad3d_gateway.cache import acopy_artifacts, reusable
+from cad3d_gateway.cache import acopy_result, reusable
 from cad3d_gateway.dispatcher import job_subject, publish_job_event
 from cad3d_gateway.images import check_pixels
 from cad3d_gateway.metrics import CACHE_LOOKUPS, JOBS_CREATED, JOBS_FINISHED, REJECTED
@@ -25,7 +25,7 @@ from cad3d_gateway.options import parse_options
 from cad3d_gateway.problems import ProblemError
 from cad3d_gateway.webhooks import check_callback_url
 from cad3d_kit.detect import detect
-from cad3d_kit.storage import ObjectNotFound
+from cad3d_kit.storage import ObjectNotFound, measure_stream
 
 
 def new_job_id() -> str:
@@ -82,7 +82,7 @@ async def from_cache(state: Any, job: JobRecord) -> JobRecord | None:
         return None
     assert source is not None
     try:
-        artifacts = await acopy_artifacts(state.store, source, job)
+        artifacts = await acopy_result(state.store, source, job)
     except ObjectNotFound:  # the source's artifacts expired or were deleted: convert again
         CACHE_LOOKUPS.labels("miss").inc()
         return None
@@ -150,19 +150,14 @@ async def submit(
     if submission.callback_url:
         await check_callback_url(submission.callback_url, state.settings)
     job_id = new_job_id()
-    prefix = f"tenants/{principal.tenant}/jobs/{job_id}"
-    key = f"{prefix}/input/source.{detected.extension}"
-    # Never empty here: detection needed the first bytes.
-    stored = await asyncio.to_thread(state.store.put_stream, key, submission.stream, detected.media_type)
+    key = f"tenants/{principal.tenant}/jobs/{job_id}/input/source.{detected.extension}"
+    # Hash before storing anything: a cache hit or an idempotent replay then writes no input, and a
+    # hit copies the earlier job's input server-side instead (the upload is already spooled locally).
+    size, sha256 = await asyncio.to_thread(measure_stream, submission.stream)
     if idempotency_key is not None:
-        fingerprint = idempotency.fingerprint(stored.sha256, job_options)
-        try:
-            earlier = await idempotency.claim(state.jobs.kv, principal.tenant, idempotency_key, fingerprint, job_id)
-        except ProblemError:
-            await asyncio.to_thread(state.store.delete_prefix, prefix)
-            raise
+        fingerprint = idempotency.fingerprint(sha256, job_options)
+        earlier = await idempotency.claim(state.jobs.kv, principal.tenant, idempotency_key, fingerprint, job_id)
         if earlier is not None:
-            await asyncio.to_thread(state.store.delete_prefix, prefix)
             return Submitted(await replay(state, earlier), replayed=True)
     job = JobRecord(
         id=job_id,
@@ -172,8 +167,8 @@ async def submit(
         input=InputInfo(
             filename=safe_filename(submission.filename),
             media_type=detected.media_type,
-            size=stored.size,
-            sha256=stored.sha256,
+            size=size,
+            sha256=sha256,
             key=key,
         ),
         options=job_options,
@@ -181,10 +176,10 @@ async def submit(
         callback_url=submission.callback_url,
         batch_id=submission.batch_id,
     )
-    await state.stored_bytes.add(principal.key_id, stored.size)
     cached = await from_cache(state, job) if job.use_cache else None
     if not job.use_cache:
         CACHE_LOOKUPS.labels("bypass").inc()
+    await state.stored_bytes.add(principal.key_id, size)
     if cached is not None:
         await state.jobs.create(cached)
         JOBS_CREATED.labels(job.kind).inc()
@@ -193,6 +188,8 @@ async def submit(
         if cached.callback_url:
             await state.webhooks.enqueue(cached)
         return Submitted(cached, cached=True)
+    # Never empty here: detection needed the first bytes.
+    await asyncio.to_thread(state.store.put_stream, key, submission.stream, detected.media_type)
     await state.jobs.create(job)
     await asyncio.gather(
         state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id),
