@@ -18,7 +18,7 @@ from cad3d_gateway import api, batches
 from cad3d_gateway.auth import KeyRing
 from cad3d_gateway.backends import Backends
 from cad3d_gateway.cache import CACHE_BUCKET, ResultCache
-from cad3d_gateway.dispatcher import JOBS_STREAM, JOBS_SUBJECT, Dispatcher, ensure_job_streams
+from cad3d_gateway.dispatcher import Dispatcher, ensure_job_streams
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
 from cad3d_gateway.limits import BodySizeLimit
 from cad3d_gateway.metrics import HTTP_DURATION, HTTP_REQUESTS
@@ -61,9 +61,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.keyring = KeyRing.from_file(settings.api_keys_file)
         app.state.rate_limits = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
         app.state.stored_bytes = StoredBytes(kv, settings.max_stored_bytes_per_key)
-        app.state.queue_depth = QueueDepth(
-            js, JOBS_STREAM, JOBS_SUBJECT, sorted(backends.addresses), settings.max_queue_depth
-        )
+        app.state.queue_depth = QueueDepth(js, sorted(backends.addresses), settings.max_queue_depth)
         await app.state.queue_depth.refresh()
         app.state.queue_depth.start()
         await asyncio.to_thread(apply_lifecycle, settings)

@@ -1,8 +1,12 @@
-"""The job dispatcher: pulls jobs from the JetStream work queue and runs them on the services.
+"""The job dispatcher: pulls jobs from the per-kind JetStream work queues and runs them on the services.
 
 A job message is acknowledged only after its result (or its final failure) is stored, so a
 dispatcher, gateway or service process that dies mid-job loses nothing: JetStream redelivers the
 message after ``ack_wait`` and another dispatcher completes it.
+
+Each enabled kind is a lane of its own: its own stream and durable consumer (see ``jobqueue``), its
+own pull loop and its own ``concurrency`` slots. A stalled or slow service therefore holds only its
+kind's slots; jobs of the other kinds keep flowing (no head-of-line blocking across kinds).
 """
 
 from __future__ import annotations
@@ -13,16 +17,19 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from opentelemetry import trace
 
 from cad3d.common.v1 import common_pb2
 from cad3d_gateway.backends import Backends
 from cad3d_gateway.cache import ResultCache
+from cad3d_gateway.jobqueue import CONSUMER, ensure_job_streams, job_stream, job_subject
 from cad3d_gateway.jobstore import JobStore
 from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
@@ -34,9 +41,9 @@ from cad3d_kit.tracing import extract_context
 log = logging.getLogger("cad3d.gateway.dispatcher")
 tracer = trace.get_tracer("cad3d.gateway.dispatcher")
 
-JOBS_STREAM = "CAD3D_JOBS"
-JOBS_SUBJECT = "cad3d.jobs"
-CONSUMER = "dispatchers"
+# Re-exported: submission.py publishes with job_subject; app.py creates the streams.
+__all__ = ["CONSUMER", "Dispatcher", "ensure_job_streams", "job_stream", "job_subject", "publish_job_event"]
+
 THREE_D_FORMATS = ("glb", "stl", "obj")
 RETRYABLE_KINDS = (ErrorKind.UNAVAILABLE,)
 
@@ -45,13 +52,13 @@ class JobCanceled(Exception):
     """The job was canceled (or otherwise finished) elsewhere while this dispatcher ran it."""
 
 
-def job_subject(kind: str) -> str:
-    return f"{JOBS_SUBJECT}.{kind}"
+@dataclass
+class _Lane:
+    """One kind's consumer and the jobs of that kind this dispatcher is running."""
 
-
-async def ensure_job_streams(js: JetStream) -> None:
-    await js.ensure_stream(JOBS_STREAM, [f"{JOBS_SUBJECT}.>"], work_queue=True)
-    await js.ensure_stream("CAD3D_EVENTS", ["cad3d.events.>"], max_age_seconds=24 * 3600)
+    kind: str
+    sub: JetStreamContext.PullSubscription
+    running: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 async def publish_job_event(js: JetStream, job: JobRecord, event: str, extra: dict[str, Any] | None = None) -> None:
@@ -84,28 +91,35 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.ack_wait = ack_wait_seconds
         self.job_timeout = job_timeout_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._running: set[asyncio.Task[None]] = set()
+        self._lanes: list[_Lane] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
         self._stopping = asyncio.Event()
 
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds this dispatcher pulls: those with a configured service."""
+        return sorted(self.backends.addresses)
+
     async def start(self) -> None:
         await ensure_job_streams(self.js)
-        self._sub = await self.js.js.pull_subscribe(
-            f"{JOBS_SUBJECT}.>",
-            durable=CONSUMER,
-            stream=JOBS_STREAM,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=self.ack_wait,
-                max_deliver=self.max_attempts,
-                max_ack_pending=1000,
-            ),
-        )
+        for kind in self.kinds:
+            sub = await self.js.js.pull_subscribe(
+                job_subject(kind),
+                durable=CONSUMER,
+                stream=job_stream(kind),
+                config=ConsumerConfig(
+                    ack_policy=AckPolicy.EXPLICIT,
+                    ack_wait=self.ack_wait,
+                    max_deliver=self.max_attempts,
+                    max_ack_pending=1000,
+                ),
+            )
+            self._lanes.append(_Lane(kind, sub))
         # Cancellation reaches a running conversion as the "canceled" CloudEvent the API publishes;
         # the KV status is checked again before and after each service call in case it was missed.
         self._cancel_sub = await self.js.nc.subscribe(f"{EVENTS_SUBJECT_PREFIX}.jobs.*.canceled", cb=self._on_canceled)
-        self._task = asyncio.create_task(self._loop(), name="dispatcher")
+        self._tasks = [asyncio.create_task(self._loop(lane), name=f"dispatcher-{lane.kind}") for lane in self._lanes]
 
     async def _on_canceled(self, msg: Msg) -> None:
         job_id = msg.subject.split(".")[-2]
@@ -119,25 +133,27 @@ class Dispatcher:
         self._stopping.set()
         with contextlib.suppress(Exception):
             await self._cancel_sub.unsubscribe()
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._running:
-            _done, pending = await asyncio.wait(self._running, timeout=grace)
+                await task
+        running = {task for lane in self._lanes for task in lane.running}
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=grace)
             for task in pending:
                 task.cancel()
 
-    async def _loop(self) -> None:
+    async def _loop(self, lane: _Lane) -> None:
         while not self._stopping.is_set():
-            free = self.concurrency - len(self._running)
+            free = self.concurrency - len(lane.running)
             if free <= 0:
-                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(lane.running, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            for msg in await fetch_batch(self._sub, free, "job"):
+            for msg in await fetch_batch(lane.sub, free, f"{lane.kind} job"):
                 task = asyncio.create_task(self._handle(msg))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
+                lane.running.add(task)
+                task.add_done_callback(lane.running.discard)
 
     async def _heartbeat(self, msg: Msg) -> None:
         while True:

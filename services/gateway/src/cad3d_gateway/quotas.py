@@ -4,9 +4,9 @@
   set the per-replica rate accordingly). Answers 429 with Retry-After and the IETF RateLimit
   headers (draft-ietf-httpapi-ratelimit-headers), which are also sent on allowed requests.
 - Concurrent jobs and stored bytes: counted in JetStream KV, so they hold across replicas.
-- Queue depth: per kind (the stream's per-subject counts), sampled once a second in the background,
-  so the POST path pays no round trip for it; past the limit new jobs of that kind get 503 with
-  Retry-After.
+- Queue depth: per kind (the message count of that kind's work-queue stream: jobs waiting or
+  running), sampled once a second in the background, so the POST path pays no round trip for it;
+  past the limit new jobs of that kind get 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from cad3d_gateway.jobqueue import job_stream
 from cad3d_gateway.jobstore import token
 from cad3d_gateway.metrics import QUEUE_DEPTH, REJECTED
 from cad3d_gateway.problems import ProblemError
@@ -83,21 +84,22 @@ class TokenBuckets:
 class QueueDepth:
     """Depth of each kind's work queue (jobs waiting or running), refreshed in the background."""
 
-    def __init__(
-        self, js: JetStream, stream: str, subject_prefix: str, kinds: list[str], limit: int, interval: float = 1.0
-    ) -> None:
-        self.js, self.stream, self.prefix, self.limit, self.interval = js, stream, subject_prefix, limit, interval
+    def __init__(self, js: JetStream, kinds: list[str], limit: int, interval: float = 1.0) -> None:
+        self.js, self.limit, self.interval = js, limit, interval
         self.depths: dict[str, int] = dict.fromkeys(kinds, 0)  # every enabled kind is on the gauge, even idle
         self._task: asyncio.Task[None] | None = None
 
+    async def _depth(self, kind: str) -> int:
+        info = await self.js.js.stream_info(job_stream(kind))
+        return int(info.state.messages)
+
     async def refresh(self) -> dict[str, int]:
-        info = await self.js.js.stream_info(self.stream, subjects_filter=f"{self.prefix}.>")
-        depths = {subject.removeprefix(self.prefix + "."): int(n) for subject, n in (info.state.subjects or {}).items()}
-        merged = dict.fromkeys(self.depths, 0) | depths
-        for kind, depth in merged.items():
+        kinds = list(self.depths)
+        depths = dict(zip(kinds, await asyncio.gather(*(self._depth(kind) for kind in kinds)), strict=True))
+        for kind, depth in depths.items():
             QUEUE_DEPTH.labels(kind).set(depth)
-        self.depths = merged
-        return merged
+        self.depths = depths
+        return depths
 
     async def _loop(self) -> None:
         while True:

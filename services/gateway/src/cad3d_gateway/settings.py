@@ -32,7 +32,9 @@ class GatewaySettings(ComponentSettings):
     max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest accepted upload; larger -> 413.")
     job_timeout_seconds: float = Field(600.0, gt=0, description="Deadline of one conversion call to a service.")
     job_max_attempts: int = Field(5, ge=1, description="Deliveries of a job before it fails for good.")
-    dispatcher_concurrency: int = Field(4, ge=1, description="Jobs one dispatcher runs at once.")
+    dispatcher_concurrency: int = Field(
+        4, ge=1, description="Jobs of each kind one dispatcher runs at once (every kind has its own slots)."
+    )
     job_retention_seconds: float = Field(7 * 24 * 3600, gt=0, description="How long job records are kept.")
     presign_seconds: int = Field(300, ge=10, description="Lifetime of presigned artifact download URLs.")
     max_wait_seconds: float = Field(60.0, ge=0, description="Upper bound on the Prefer: wait=N a client may ask.")
