@@ -7,14 +7,17 @@ from typing import Any
 
 import pytest
 
+from cad3d_gateway.jobqueue import CONSUMER, job_stream
 from tests.chart.chart_support import (
     RELEASE,
     VALUE_SETS,
     Manifest,
     by_kind,
+    deep_merge,
     load_value_set,
     pod_labels,
     pod_spec,
+    render,
     render_value_set,
     workloads,
 )
@@ -199,14 +202,50 @@ def test_each_scalable_component_has_pdb_and_autoscaler(value_set: str) -> None:
                 assert metrics[0]["pods"]["metric"]["name"] == "triton_avg_queue_time_us"
 
 
+# Which setting enables which job kind in the gateway (cad3d_gateway.backends.Backends).
+KIND_ADDRESSES = {
+    "dxf": "CAD3D_GATEWAY_DXF_ADDRESS",
+    "pdf": "CAD3D_GATEWAY_PDF_ADDRESS",
+    "image": "CAD3D_GATEWAY_DEPTH_ADDRESS",
+}
+
+
+def keda_triggers_and_pulled_streams(manifests: tuple[Manifest, ...] | list[Manifest]) -> tuple[set[Any], set[Any]]:
+    """(stream, consumer) of the ScaledObject's JetStream triggers, and of the kinds the dispatcher pods pull."""
+    (scaled_object,) = by_kind(manifests, "ScaledObject")
+    triggers = {
+        (t["metadata"]["stream"], t["metadata"]["consumer"])
+        for t in scaled_object["spec"]["triggers"]
+        if t["type"] == "nats-jetstream"
+    }
+    (dispatcher,) = [d for d in by_kind(manifests, "Deployment") if component(d) == "dispatcher"]
+    config_maps = {m["metadata"]["name"]: m["data"] for m in by_kind(manifests, "ConfigMap")}
+    env: dict[str, str] = {}
+    for source in pod_spec(dispatcher)["containers"][0].get("envFrom", []):
+        env.update(config_maps[source["configMapRef"]["name"]])
+    pulled = {(job_stream(kind), CONSUMER) for kind, name in KIND_ADDRESSES.items() if env.get(name)}
+    return triggers, pulled
+
+
 def test_keda_scales_the_dispatchers_on_jetstream_lag() -> None:
     (scaled_object,) = by_kind(render_value_set("ha"), "ScaledObject")
     assert scaled_object["spec"]["scaleTargetRef"]["name"] == f"{RELEASE}-cad3d-dispatcher"
-    triggers = {t["type"]: t for t in scaled_object["spec"]["triggers"]}
-    metadata = triggers["nats-jetstream"]["metadata"]
-    assert metadata["natsServerMonitoringEndpoint"] == "nats.messaging.svc:8222"
-    assert (metadata["stream"], metadata["consumer"]) == ("CAD3D_JOBS", "dispatchers")
-    assert "cpu" in triggers
+    jetstream = [t for t in scaled_object["spec"]["triggers"] if t["type"] == "nats-jetstream"]
+    assert {t["metadata"]["natsServerMonitoringEndpoint"] for t in jetstream} == {"nats.messaging.svc:8222"}
+    assert "cpu" in {t["type"] for t in scaled_object["spec"]["triggers"]}
+    # One trigger per kind's stream, exactly the streams (and consumer) the dispatcher pods pull.
+    triggers, pulled = keda_triggers_and_pulled_streams(render_value_set("ha"))
+    assert (
+        triggers
+        == pulled
+        == {("CAD3D_JOBS_DXF", "dispatchers"), ("CAD3D_JOBS_PDF", "dispatchers"), ("CAD3D_JOBS_IMAGE", "dispatchers")}
+    )
+
+
+def test_keda_triggers_follow_the_enabled_kinds() -> None:
+    values = deep_merge(load_value_set("ha"), {"components": {"pdf": {"enabled": False}, "depth": {"enabled": False}}})
+    triggers, pulled = keda_triggers_and_pulled_streams(render(values))
+    assert triggers == pulled == {(job_stream("dxf"), CONSUMER)}
 
 
 @pytest.mark.parametrize(
