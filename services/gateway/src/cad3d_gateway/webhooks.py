@@ -8,6 +8,11 @@
 - SSRF: the URL's host must resolve only to public addresses unless the host (or a network holding
   its address) is in ``webhook_allow_hosts``. Checked when the job is accepted and again before
   each attempt (a name may re-resolve elsewhere later); redirects are not followed.
+- DNS rebinding: each attempt resolves the host once, checks every address, and connects to a
+  checked address itself (the URL's host swapped for it), so a second lookup by the HTTP client
+  cannot land elsewhere. The ``Host`` header, TLS SNI and certificate check keep the URL's host
+  name. Connections are not kept alive: a pooled connection to an address, verified for one host
+  name, must not carry a request for another name that resolves to the same address.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import hmac
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from urllib.parse import urlsplit
 
@@ -71,8 +77,13 @@ def refused(detail: str) -> ProblemError:
     return ProblemError(422, "callback_url_refused", "The callback URL is not allowed", detail)
 
 
-async def check_callback_url(url: str, settings: GatewaySettings) -> None:
-    """ProblemError 422 unless ``url`` may receive webhooks."""
+async def resolve_host(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def check_callback_url(url: str, settings: GatewaySettings) -> list[str]:
+    """The addresses ``url``'s host resolves to, all allowed; ProblemError 422 unless it may receive webhooks."""
     if not settings.webhook_secret.get_secret_value():
         raise ProblemError(422, "webhooks_disabled", "Webhooks are not enabled on this server")
     parts = urlsplit(url)
@@ -80,22 +91,36 @@ async def check_callback_url(url: str, settings: GatewaySettings) -> None:
         raise refused("an absolute http(s) URL of at most 2048 characters is required")
     if parts.username or parts.password:
         raise refused("credentials in the URL are not accepted")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        host = httpx.URL(url).raw_host.decode("ascii")  # IDNA-encoded, as DNS and TLS see it
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except (httpx.InvalidURL, ValueError):
+        raise refused("the URL's host or port is malformed") from None
+    try:
+        addresses = await resolve_host(host, port)
     except OSError:
-        raise refused(f"{parts.hostname} does not resolve") from None
-    for info in infos:
-        address = str(info[4][0])
+        addresses = []
+    if not addresses:
+        raise refused(f"{parts.hostname} does not resolve")
+    for address in addresses:
         if not _allowed(parts.hostname, address, settings.webhook_allow_hosts):
             raise refused(f"{parts.hostname} resolves to {address}, a private, loopback or reserved address")
+    return addresses
 
 
 class WebhookSender:
     """Enqueues callbacks of finished jobs; in the worker role also delivers them."""
 
-    def __init__(self, js: JetStream, jobs: JobStore, settings: GatewaySettings) -> None:
+    def __init__(
+        self,
+        js: JetStream,
+        jobs: JobStore,
+        settings: GatewaySettings,
+        *,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self.js, self.jobs, self.settings = js, jobs, settings
+        self.verify = verify  # a CA bundle context for receivers behind a private CA; True = system CAs
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
 
@@ -111,7 +136,14 @@ class WebhookSender:
             log.warning("could not queue the callback of %s: %s", job.id, exc)
 
     async def start(self) -> None:
-        self._http = httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds, follow_redirects=False)
+        self._http = httpx.AsyncClient(
+            timeout=self.settings.webhook_timeout_seconds,
+            follow_redirects=False,
+            verify=self.verify,
+            # A proxy would connect to the name again (and past the address check); no pooling: see above.
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         self._sub = await self.js.js.pull_subscribe(
             f"{WEBHOOKS_SUBJECT}.>",
             durable="webhook-senders",
@@ -154,9 +186,8 @@ class WebhookSender:
         }
         result = CallbackAttempt(attempt=attempt, at=utcnow())
         try:
-            await check_callback_url(job.callback_url, self.settings)
-            assert self._http is not None
-            response = await self._http.post(job.callback_url, content=body, headers=headers)
+            addresses = await check_callback_url(job.callback_url, self.settings)
+            response = await self._post_pinned(job.callback_url, addresses, body, headers)
             result.status_code = response.status_code
             delivered = 200 <= response.status_code < 300
             if not delivered:
@@ -171,6 +202,28 @@ class WebhookSender:
         else:
             delay = self.settings.webhook_retry_base_seconds * 2 ** (attempt - 1)
             await msg.nak(delay=min(delay, 3600.0))
+
+    async def _post_pinned(
+        self, url: str, addresses: list[str], body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST to the first of the checked ``addresses`` that accepts a connection, as ``url``'s host."""
+        assert self._http is not None
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")
+        pinned_headers = {**headers, "Host": target.netloc.decode("ascii")}
+        error: httpx.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self._http.post(
+                    target.copy_with(host=address),
+                    content=body,
+                    headers=pinned_headers,
+                    extensions={"sni_hostname": host},  # TLS: SNI and certificate check for the host name
+                )
+            except httpx.ConnectError as exc:
+                error = exc
+        assert error is not None  # check_callback_url never returns no address
+        raise error
 
     async def _record(self, job_id: str, result: CallbackAttempt) -> None:
         def add(j: JobRecord) -> JobRecord:
