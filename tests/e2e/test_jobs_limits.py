@@ -1,4 +1,5 @@
-"""Limits against real servers: per-key rate, concurrent jobs and storage quota; queue backpressure.
+"""Limits against real servers: per-key rate, concurrent jobs and storage quota; queue backpressure;
+a retry whose Idempotency-Key is held by a request still in progress.
 
 The gateways here are API-only replicas on their own nats-server, so accepted jobs stay queued
 (nothing dispatches them) and the queue depth and unfinished-job counts are exact.
@@ -6,6 +7,8 @@ The gateways here are API-only replicas on their own nats-server, so accepted jo
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cad3d_gateway import idempotency
+from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
+from cad3d_gateway.models import InputInfo, JobRecord
+from cad3d_gateway.options import parse_options
+from cad3d_gateway.submission import new_job_id
+from cad3d_kit.messaging import JetStream
 from tests.e2e.conftest import JOBS_GATEWAY_ENV, Keys, Service, write_keys
 from tests.support.fixtures import plate_with_hole
 from tests.support.servers import nats_server, start_gateway
@@ -143,3 +152,76 @@ def test_callback_url_needs_a_webhook_secret(quota: tuple[str, Keys]) -> None:
         headers=keys.auth("q3"),
     )
     assert response.status_code == 422 and response.json()["code"] == "webhooks_disabled"
+
+
+@pytest.fixture(scope="module")
+def idempotent(
+    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], dxf_service: Service
+) -> Iterator[tuple[str, Keys, str]]:
+    """An API-only gateway and the URL of its own nats-server (the test writes to its job KV)."""
+    workdir = tmp_path_factory.mktemp("idempotency")
+    with nats_server(workdir) as nats_url:
+        for url, keys in api_only_gateway(workdir, jobs_storage, nats_url, dxf_service, {}):
+            yield url, keys, nats_url
+
+
+def test_a_retry_while_the_first_request_is_still_in_progress_answers_409(idempotent: tuple[str, Keys, str]) -> None:
+    url, keys, nats_url = idempotent
+    drawing, options = plate_with_hole(31, 12, 4), '{"format": "stl", "height": 2}'
+    normalised = parse_options("dxf", options)
+    fingerprint = idempotency.fingerprint(hashlib.sha256(drawing).hexdigest(), normalised)
+    earlier = JobRecord(
+        id=new_job_id(),
+        tenant="q",
+        key_id="q",
+        kind="dxf",
+        input=InputInfo(
+            filename="p.dxf",
+            media_type="image/vnd.dxf",
+            size=len(drawing),
+            sha256=hashlib.sha256(drawing).hexdigest(),
+            key="k",
+        ),
+        options=normalised,
+    )
+
+    def send() -> httpx.Response:
+        return httpx.post(
+            f"{url}/v1/conversions",
+            files={"file": ("p.dxf", drawing)},
+            data={"options": options},
+            headers={**keys.auth("q"), "Idempotency-Key": "order-99"},
+            timeout=30,
+        )
+
+    # The earlier request with this key has claimed it (same content) but not written its job yet.
+    asyncio.run(claim_only(nats_url, "q", "order-99", fingerprint, earlier.id))
+    response = send()
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "idempotent_request_in_progress"
+    assert httpx.get(f"{url}/v1/conversions", headers=keys.auth("q")).json()["items"] == []  # no second job
+
+    # Once the earlier request's job exists, the same retry gets that job.
+    asyncio.run(write_job(nats_url, earlier))
+    again = send()
+    assert again.status_code == 202 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == earlier.id
+
+
+async def claim_only(nats_url: str, tenant: str, key: str, fingerprint: str, job_id: str) -> None:
+    """Claim ``key`` in the job KV the way a request does before it creates its job."""
+    js = await JetStream.connect(nats_url, "idempotency-claim")
+    try:
+        kv = await js.js.key_value(JOBS_BUCKET)
+        assert await idempotency.claim(kv, tenant, key, fingerprint, job_id) is None
+    finally:
+        await js.close()
+
+
+async def write_job(nats_url: str, job: JobRecord) -> None:
+    js = await JetStream.connect(nats_url, "idempotency-job")
+    try:
+        await JobStore(await js.js.key_value(JOBS_BUCKET)).create(job)
+    finally:
+        await js.close()
