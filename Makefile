@@ -67,8 +67,11 @@ bench: install models ## Benchmarks; results go to docs/benchmarks.md
 	@for script in bench/dxf/bench_dxf.py bench/pdf/bench_pdf.py bench/depth/bench_depth.py; do \
 	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-bench-api: install ## API load benchmark through the whole local stack (loopback, bounded in time)
-	$(BIN)/python bench/api/bench_api.py
+# Options of bench/api/bench_api.py, e.g. make bench-api BENCH_API_ARGS="--seconds 30 --users 8 --no-write"
+BENCH_API_ARGS ?=
+bench-api: install ## API load benchmark (locust) through the whole local stack (loopback, bounded in time)
+	$(UV) sync --frozen --all-packages --group bench
+	$(BIN)/python bench/api/bench_api.py $(BENCH_API_ARGS)
 
 images: ## Build the service images (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "no Docker engine reachable; images not built"; exit 1; }
