@@ -72,7 +72,9 @@ class ResultCache:
     async def remember(self, job: JobRecord) -> None:
         """Record a successful job as the cached result of its key, and its converter version."""
         job_route = route(job.kind, job.options)
-        await self.kv.put(f"version.{job_route}", job.converter_version.encode())
+        memo = self._versions.get(job_route)
+        if memo is None or memo[1] != job.converter_version:  # written once per version, not per job
+            await self.kv.put(f"version.{job_route}", job.converter_version.encode())
         self._versions[job_route] = (time.monotonic(), job.converter_version)
         key = cache_key(job.tenant, job_route, job.input.sha256, job.options, job.converter_version)
         await self.kv.put(f"result.{key}", job.id.encode())

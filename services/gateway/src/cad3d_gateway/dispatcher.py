@@ -30,7 +30,7 @@ from cad3d.common.v1 import common_pb2
 from cad3d_gateway.backends import Backends
 from cad3d_gateway.cache import ResultCache
 from cad3d_gateway.jobqueue import CONSUMER, ensure_job_streams, job_stream, job_subject
-from cad3d_gateway.jobstore import JobStore
+from cad3d_gateway.jobstore import JobNotFound, JobStore
 from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
 from cad3d_kit.conversion import ConversionError, ErrorKind
@@ -46,6 +46,7 @@ __all__ = ["CONSUMER", "Dispatcher", "ensure_job_streams", "job_stream", "job_su
 
 THREE_D_FORMATS = ("glb", "stl", "obj")
 RETRYABLE_KINDS = (ErrorKind.UNAVAILABLE,)
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes of one job
 
 
 class JobCanceled(Exception):
@@ -176,11 +177,6 @@ class Dispatcher:
                 heartbeat.cancel()
 
     async def _run(self, job_id: str, msg: Msg) -> None:
-        job = await self.jobs.get(job_id)
-        if job is None or job.status.terminal:
-            await msg.ack()
-            return
-
         def start(j: JobRecord) -> JobRecord | None:
             if j.status.terminal:
                 return None
@@ -188,8 +184,12 @@ class Dispatcher:
             j.attempts += 1
             return j
 
-        job = await self.jobs.update(job_id, start)
-        if job.status.terminal:  # canceled between the read and the start
+        try:
+            job = await self.jobs.update(job_id, start)
+        except JobNotFound:  # deleted (or expired) while queued
+            await msg.ack()
+            return
+        if job.status.terminal:  # canceled while queued
             await msg.ack()
             return
         await publish_job_event(self.js, job, "started", {"attempt": job.attempts})
@@ -290,14 +290,17 @@ class Dispatcher:
         return job
 
     async def _progress_updater(self, job_id: str, weight: tuple[float, float]) -> Any:
-        last = 0.0
+        # The job record was just written as running, and the success write sets 100 %: a write at
+        # most every PROGRESS_INTERVAL in between keeps watchers informed without costing short jobs
+        # (most of them) any KV round trip at all.
+        last = time.monotonic()
         low, high = weight
 
         async def on_progress(percent: float, stage: str, message: str) -> None:
             nonlocal last
             now = time.monotonic()
-            if now - last < 0.5 and percent < 100:
-                return  # KV writes are throttled; SSE clients still see steady progress
+            if now - last < PROGRESS_INTERVAL or percent >= 100:
+                return
             last = now
 
             def change(j: JobRecord) -> JobRecord | None:
