@@ -24,7 +24,8 @@ from cad3d_gateway.submission import (
     no_cache,
     submit,
 )
-from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, decode_event
+from cad3d_gateway.waiting import TERMINAL_EVENTS, job_events_subject, wait_until_finished
+from cad3d_kit.messaging import decode_event
 from cad3d_kit.storage import ObjectNotFound
 
 log = logging.getLogger("cad3d.gateway.api")
@@ -118,7 +119,7 @@ async def create_conversion(
     headers: dict[str, str] = {}
     wait = parse_prefer_wait(prefer, state.settings.max_wait_seconds)
     if wait > 0:
-        job = await state.jobs.wait_terminal(job.id, wait) or job
+        job = await wait_until_finished(state.js, state.jobs, job.id, wait) or job
         if job.status.terminal:
             status_code = 200
         headers["Preference-Applied"] = f"wait={wait:g}"
@@ -225,7 +226,6 @@ async def delete_conversion(
     return JobView.of(job, base_url(request))
 
 
-TERMINAL_EVENTS = ("succeeded", "failed", "canceled")
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -256,7 +256,7 @@ async def conversion_events(
     state = request.app.state
     await load_job(request, job_id, principal)
     # Subscribe before reading the state, so nothing happens in between unseen.
-    subscription = await state.js.nc.subscribe(f"{EVENTS_SUBJECT_PREFIX}.jobs.{job_id}.>")
+    subscription = await state.js.nc.subscribe(job_events_subject(job_id))
     base = base_url(request)
 
     async def stream() -> AsyncIterator[bytes]:

@@ -132,23 +132,3 @@ class JobStore:
                 await self.release(updated)
             return updated
         raise RuntimeError(f"job {job_id} is updated too often to change")
-
-    async def wait_terminal(self, job_id: str, timeout: float) -> JobRecord | None:
-        """The job once it is finished, or its latest state when ``timeout`` runs out."""
-        job = await self.get(job_id)
-        if job is None or job.status.terminal or timeout <= 0:
-            return job
-        watcher = await self.kv.watch(job_id, include_history=False)
-        try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while (left := deadline - loop.time()) > 0:
-                with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-                    entry = await watcher.updates(timeout=left)
-                    if entry is not None and entry.value:
-                        job = JobRecord.model_validate_json(entry.value)
-                        if job.status.terminal:
-                            return job
-            return await self.get(job_id)
-        finally:
-            await watcher.stop()
