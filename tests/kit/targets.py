@@ -7,8 +7,9 @@ import time
 from cad3d_kit.conversion import ConversionError, ConversionResult, OutputArtifact, ProgressCallback
 
 
-def echo(data: bytes, *, progress: ProgressCallback) -> ConversionResult:
+def echo(data: bytes, *, progress: ProgressCallback, pause: float = 0.0) -> ConversionResult:
     for step in (25.0, 50.0, 75.0):
+        time.sleep(pause)
         progress(step, "work", f"{step:.0f}%")
     return ConversionResult([OutputArtifact("echo.bin", "application/octet-stream", data[::-1])], {"size": len(data)})
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from cad3d_kit.conversion import ConversionError, ErrorKind
-from cad3d_kit.isolation import IsolatedRunner, runner_ready
+from cad3d_kit.isolation import PROGRESS_INTERVAL, IsolatedRunner, runner_ready
 
 TARGETS = "tests.kit.targets"
 
@@ -21,17 +21,19 @@ def runner() -> Iterator[IsolatedRunner]:
 
 async def test_result_and_progress_cross_the_process_boundary(runner: IsolatedRunner) -> None:
     seen: list[float] = []
-    result = await runner.run(f"{TARGETS}:echo", b"abc", progress=lambda p, s, m: seen.append(p))
+    pause = PROGRESS_INTERVAL * 1.5
+    result = await runner.run(f"{TARGETS}:echo", b"abc", pause=pause, progress=lambda p, s, m: seen.append(p))
     assert result.artifacts[0].data == b"cba"
     assert result.report == {"size": 3}
-    # Progress arrives through a queue read by a thread; give it a moment.
-    import asyncio
-
-    for _ in range(50):
-        if len(seen) == 3:
-            break
-        await asyncio.sleep(0.02)
+    # Progress arrives through a queue read by a thread, and before the result.
     assert seen == [25.0, 50.0, 75.0]
+
+
+async def test_progress_faster_than_the_interval_is_thinned(runner: IsolatedRunner) -> None:
+    seen: list[float] = []
+    result = await runner.run(f"{TARGETS}:echo", b"abc", progress=lambda p, s, m: seen.append(p))
+    assert result.report == {"size": 3}
+    assert seen == []  # three steps within the first interval: the result says the rest
 
 
 async def test_conversion_error_keeps_code_and_kind(runner: IsolatedRunner) -> None:

@@ -16,6 +16,7 @@ import queue
 import resource
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError as FutureCancelled
@@ -31,6 +32,10 @@ log = logging.getLogger("cad3d.isolation")
 # Worker-side state, set by the initializer.
 _progress_queue: Any = None
 _current_task = ""
+_last_sent = 0.0
+# Progress crosses two processes and a network hop per event; nobody watches a bar move faster than
+# this, and most conversions finish before the first interval is up (they then send none at all).
+PROGRESS_INTERVAL = 0.1
 
 
 def _init_worker(memory_mb: int, progress_queue: Any, preload: Sequence[str]) -> None:
@@ -46,7 +51,10 @@ def _init_worker(memory_mb: int, progress_queue: Any, preload: Sequence[str]) ->
 
 
 def _emit(percent: float, stage: str, message: str) -> None:
-    if _progress_queue is not None:
+    global _last_sent
+    now = time.monotonic()
+    if _progress_queue is not None and now - _last_sent >= PROGRESS_INTERVAL:
+        _last_sent = now
         _progress_queue.put((_current_task, percent, stage, message))
 
 
@@ -56,8 +64,8 @@ def _resolve(target: str) -> Callable[..., ConversionResult]:
 
 
 def _run_task(task_id: str, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ConversionResult:
-    global _current_task
-    _current_task = task_id
+    global _current_task, _last_sent
+    _current_task, _last_sent = task_id, time.monotonic()
     try:
         return _resolve(target)(*args, progress=_emit, **kwargs)
     except MemoryError:
