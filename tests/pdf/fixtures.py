@@ -35,6 +35,16 @@ def pdf_with_content(content: bytes, width: float = 400, height: float = 300) ->
     return doc.tobytes()
 
 
+def pdf_with_text_content(content: bytes, width: float = 400, height: float = 300, rotation: int = 0) -> bytes:
+    """Like ``pdf_with_content``, with Helvetica available to the stream as ``/helv``."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    page.insert_text((0, 0), "x", fontname="helv")  # registers /helv and creates a content stream
+    doc.update_stream(page.get_contents()[0], content)
+    page.set_rotation(rotation)
+    return doc.tobytes()
+
+
 def read_dxf(result: ConversionResult, name: str = "drawing.dxf") -> Drawing:
     artifact = next(a for a in result.artifacts if a.name == name)
     return ezdxf.read(io.StringIO(artifact.data.decode("utf-8")))

@@ -20,6 +20,7 @@ from cad3d_pdf.core.model import PageDrawing, Point
 from cad3d_pdf.core.options import PdfLimits, PdfOptions
 from cad3d_pdf.core.raster import RasterResult, detect_lines
 from cad3d_pdf.core.text import extract_text
+from cad3d_pdf.core.text_clip import text_clip
 from cad3d_pdf.core.units import PageTransform, page_transform
 from cad3d_pdf.core.vector import VectorExtractor, check_object_count
 
@@ -85,8 +86,14 @@ def convert_pdf_page(doc: pymupdf.Document, page: pymupdf.Page, options: PdfOpti
     drawings = page.get_cdrawings(extended=True)
     path_items = check_object_count(drawings, limits.max_objects_per_page, number)
     deadline.check()
-    stats = VectorExtractor(page, transform, options, deadline).extract(drawings, drawing)
-    text_count = extract_text(page, transform, options, drawing)
+    vectors = VectorExtractor(page, transform, options, deadline)
+    stats = vectors.extract(drawings, drawing)
+    clip, clip_matched = text_clip(page, vectors.clip_regions)
+    if not clip_matched:
+        _warn(
+            result, "text_clip_unresolved", f"page {number}: text could not be matched to its clip paths; not clipped"
+        )
+    text_count, texts_clipped = extract_text(page, transform, options, drawing, clip)
     deadline.check()
     has_vectors = bool(drawing.lines or drawing.polylines or drawing.splines or drawing.fills)
     images = page.get_image_info(xrefs=True)
@@ -102,11 +109,13 @@ def convert_pdf_page(doc: pymupdf.Document, page: pymupdf.Page, options: PdfOpti
         result.source = "empty" if result.source == "vector" else result.source
         _warn(result, "page_empty", f"page {number} has no vector content, text or detectable lines")
     cleanup, _dashed = clean_page(drawing, options.merge_dashes)
-    if stats.clipped_away or stats.clipped_partially:
+    if stats.clipped_away or stats.clipped_partially or texts_clipped:
         _warn(
             result,
             "clipped_content",
-            f"{stats.clipped_away} path(s) outside the clip area dropped, {stats.clipped_partially} cut",
+            f"{stats.clipped_away} path(s) outside the clip area dropped, {stats.clipped_partially} cut "
+            f"({stats.curves_cut} curve(s) flattened where the clip crosses them), "
+            f"{texts_clipped} text string(s) off the page or outside the clip dropped",
         )
     result.report = {
         "page": number,
@@ -124,6 +133,8 @@ def convert_pdf_page(doc: pymupdf.Document, page: pymupdf.Page, options: PdfOpti
         "merged_dashes": cleanup.dashes_merged,
         "clipped_away": stats.clipped_away,
         "clipped_partially": stats.clipped_partially,
+        "curves_cut": stats.curves_cut,
+        "texts_clipped": texts_clipped,
         "background_fills_dropped": stats.background_fills,
         "images": len(images),
         **({"raster": raster} if raster else {}),

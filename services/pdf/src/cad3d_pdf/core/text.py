@@ -3,6 +3,10 @@
 One TEXT per span keeps each run's own font, size and position. A block whose lines are plain,
 left-aligned, equally spaced single-span lines becomes one MTEXT so a paragraph stays editable
 as one object.
+
+Clipping is decided per string, not per glyph: a span is kept whole when the centre of its
+visible glyphs lies on the page and inside its clip (``core.text_clip``), and dropped otherwise,
+so no string comes out cut in the middle.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pymupdf
 from cad3d_pdf.core import layers
 from cad3d_pdf.core.model import MText, PageDrawing, Text
 from cad3d_pdf.core.options import PdfOptions
+from cad3d_pdf.core.text_clip import TextClip
 from cad3d_pdf.core.units import PageTransform
 
 # DXF text height is the cap height; PDF font size is the em size. 0.7 em is a typical cap
@@ -47,10 +52,18 @@ def _color(value: Any) -> tuple[int, int, int]:
     return ((v >> 16) & 255, (v >> 8) & 255, v & 255)
 
 
-def extract_text(page: pymupdf.Page, transform: PageTransform, options: PdfOptions, out: PageDrawing) -> int:
-    """Append TEXT/MTEXT records for the page; returns the number of text strings added."""
+def extract_text(
+    page: pymupdf.Page, transform: PageTransform, options: PdfOptions, out: PageDrawing, clip: TextClip | None
+) -> tuple[int, int]:
+    """Append TEXT/MTEXT records for the page; returns the number of text strings added and the
+    number dropped as off the page or outside their clip."""
     layer = layers.text_layer(options.layer_mode)
-    raw = page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_RAWDICT & ~pymupdf.TEXT_PRESERVE_IMAGES)
+    # MuPDF's own clipping (to the page, to clip bounding boxes) cuts strings glyph by glyph:
+    # take every glyph and decide per span here.
+    flags = pymupdf.TEXTFLAGS_RAWDICT & ~pymupdf.TEXT_PRESERVE_IMAGES & ~pymupdf.TEXT_MEDIABOX_CLIP
+    raw = page.get_text("rawdict", flags=flags, clip=pymupdf.INFINITE_RECT())
+    # Text coordinates are on the unrotated page, whose origin is the crop box's corner.
+    dropped = _drop_clipped(raw, (page.cropbox.width, page.cropbox.height), clip)
     count = 0
     for block in raw.get("blocks", []):
         if block.get("type") != 0:
@@ -77,7 +90,36 @@ def extract_text(page: pymupdf.Page, transform: PageTransform, options: PdfOptio
                     )
                 )
                 count += 1
-    return count
+    return count, dropped
+
+
+def _drop_clipped(raw: dict[str, Any], page_size: tuple[float, float], clip: TextClip | None) -> int:
+    """Remove the spans whose visible glyphs centre off the page or outside their clip."""
+    width, height = page_size
+    dropped = 0
+    for block in raw.get("blocks", []):
+        if block.get("type") != 0:
+            continue
+        for line in block.get("lines", []):
+            kept = []
+            for span in line.get("spans", []):
+                visible = [ch for ch in span.get("chars", []) if ch["c"].strip()]
+                if not visible:
+                    kept.append(span)  # blanks only: dropped later without counting
+                    continue
+                x0 = min(ch["bbox"][0] for ch in visible)
+                y0 = min(ch["bbox"][1] for ch in visible)
+                x1 = max(ch["bbox"][2] for ch in visible)
+                y1 = max(ch["bbox"][3] for ch in visible)
+                centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+                on_page = 0.0 <= centre[0] <= width and 0.0 <= centre[1] <= height
+                if on_page and (clip is None or clip.keeps(visible[0]["origin"], centre)):
+                    kept.append(span)
+                else:
+                    dropped += 1
+            line["spans"] = kept
+        block["lines"] = [line for line in block.get("lines", []) if line["spans"]]
+    return dropped
 
 
 def _add_paragraph(block: dict[str, Any], transform: PageTransform, layer: str, out: PageDrawing) -> bool:
