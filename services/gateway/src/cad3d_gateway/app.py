@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
@@ -21,9 +20,9 @@ from cad3d_gateway.cache import CACHE_BUCKET, ResultCache
 from cad3d_gateway.dispatcher import Dispatcher, ensure_job_streams
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
 from cad3d_gateway.limits import BodySizeLimit
-from cad3d_gateway.metrics import HTTP_DURATION, HTTP_REQUESTS
 from cad3d_gateway.problems import install_problem_handlers
 from cad3d_gateway.quotas import QueueDepth, StoredBytes, TokenBuckets
+from cad3d_gateway.red_metrics import RedMetrics
 from cad3d_gateway.retention import apply_lifecycle
 from cad3d_gateway.settings import GatewaySettings
 from cad3d_gateway.webhooks import WebhookSender
@@ -106,17 +105,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(batches.router)
 
-    @app.middleware("http")
-    async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        rate_limit = getattr(request.state, "rate_limit", None)
-        if rate_limit is not None:
-            response.headers.update(rate_limit.headers())
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        HTTP_DURATION.labels(route, request.method).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RedMetrics)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
