@@ -63,9 +63,24 @@ def limited(
             "CAD3D_GATEWAY_RATE_LIMIT_PER_SECOND": "2",
             "CAD3D_GATEWAY_RATE_LIMIT_BURST": "4",
             "CAD3D_GATEWAY_MAX_ACTIVE_JOBS_PER_KEY": "2",
-            "CAD3D_GATEWAY_MAX_QUEUE_DEPTH": "3",
         },
     )
+
+
+@pytest.fixture(scope="module")
+def small_queue(
+    tmp_path_factory: pytest.TempPathFactory, jobs_storage: dict[str, str], dxf_service: Service
+) -> Iterator[tuple[str, Keys]]:
+    """A queue of 3 on a nats-server of its own: no other test's jobs count towards it."""
+    workdir = tmp_path_factory.mktemp("small-queue")
+    with nats_server(workdir) as nats_url:
+        yield from api_only_gateway(
+            workdir,
+            jobs_storage,
+            nats_url,
+            dxf_service,
+            {"CAD3D_GATEWAY_MAX_ACTIVE_JOBS_PER_KEY": "2", "CAD3D_GATEWAY_MAX_QUEUE_DEPTH": "3"},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +124,8 @@ def test_unfinished_jobs_per_key_are_limited(limited: tuple[str, Keys]) -> None:
     assert "retry-after" in third.headers
 
 
-def test_full_queue_answers_503_with_retry_after(limited: tuple[str, Keys]) -> None:
-    url, keys = limited
+def test_full_queue_answers_503_with_retry_after(small_queue: tuple[str, Keys]) -> None:
+    url, keys = small_queue
     # Fill the queue past its limit of 3 from several keys (each may have 2 unfinished jobs).
     senders = ["q", "q", "q2", "q2", "q3", "q3"]
     statuses = []
