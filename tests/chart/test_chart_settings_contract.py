@@ -91,3 +91,9 @@ def test_rendered_environment_matches_the_settings(
         field = name.removeprefix(prefix).lower()
         if field in cls.model_fields:
             assert getattr(settings, field) is not None
+
+
+def test_public_object_store_address_reaches_the_gateway_only() -> None:
+    assert rendered_environment("ha", "gateway")["CAD3D_GATEWAY_S3_PUBLIC_URL"] == "https://files.example.com"
+    assert not any(name.endswith("S3_PUBLIC_URL") for name in rendered_environment("ha", "dxf"))
+    assert "CAD3D_GATEWAY_S3_PUBLIC_URL" not in rendered_environment("minimal", "gateway")

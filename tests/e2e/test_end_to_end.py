@@ -5,6 +5,7 @@ Every hop is checked on its own, so the test fails when any one of them is broke
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -74,7 +75,11 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def stack(
     tmp_path_factory: pytest.TempPathFactory, s3: S3Server, nats_url: str, services: dict[str, str]
 ) -> Iterator[str]:
-    gateway, url = start_gateway(tmp_path_factory.mktemp("e2e"), storage_env(s3, None, BUCKET), nats_url, services)
+    # Clients reach the object store at the same address here; in a cluster it is the public one.
+    public = {"CAD3D_GATEWAY_S3_PUBLIC_URL": f"http://{s3.endpoint}"}
+    gateway, url = start_gateway(
+        tmp_path_factory.mktemp("e2e"), storage_env(s3, None, BUCKET), nats_url, services, public
+    )
     yield url
     gateway.stop()
 
@@ -144,8 +149,6 @@ def test_dxf_upload_converts_through_every_hop(stack: str, minio_client: Minio, 
         assert download.status_code == 307
         model_bytes = httpx.get(download.headers["location"], timeout=30).content
         assert len(model_bytes) == names["model.glb"]["size"]
-        import hashlib
-
         assert hashlib.sha256(model_bytes).hexdigest() == names["model.glb"]["sha256"]
 
     mesh = trimesh.load(io.BytesIO(model_bytes), file_type="glb", force="mesh")  # node transforms applied
@@ -276,6 +279,13 @@ def test_api_keys_scopes_and_tenants(secured: SecuredGateway) -> None:
     for link in (job["links"]["self"], job["artifacts"][0]["href"]):
         other = httpx.get(link, headers=auth(keys["bob"]))
         assert other.status_code == 404 and other.json()["code"] == "job_not_found"
+    # Without a public object-store address the gateway streams the download itself (a presigned
+    # URL for its in-cluster S3 endpoint would be useless to the client).
+    artifact = job["artifacts"][0]
+    download = httpx.get(artifact["href"], headers=auth(keys["reader"]), follow_redirects=False)
+    assert download.status_code == 200, download.status_code
+    assert hashlib.sha256(download.content).hexdigest() == artifact["sha256"]
+    assert download.headers["content-type"].startswith(artifact["media_type"])
 
 
 def test_oversize_upload_is_refused_while_streaming(secured: SecuredGateway) -> None:

@@ -95,3 +95,16 @@ def test_measure_stream_hashes_and_rewinds() -> None:
     stream.read(10)
     assert measure_stream(stream) == (3_000_000, hashlib.sha256(b"x" * 3_000_000).hexdigest())
     assert stream.tell() == 0
+
+
+def test_presigned_url_for_a_public_address(s3: S3Server, tmp_path: Path) -> None:
+    assert LocalArtifactStore(tmp_path).presigned_url("p/x", timedelta(minutes=1), "https://files.example.com") is None
+    store = S3ArtifactStore(
+        s3.endpoint, s3.access_key, s3.secret_key, f"t-{uuid.uuid4().hex[:12]}", secure=False, create_bucket=True
+    )
+    store.put("p/public.txt", b"outside", "text/plain")
+    port = s3.endpoint.rsplit(":", 1)[1]
+    # The same server under another name: the signature must be for the name the client uses.
+    url = store.presigned_url("p/public.txt", timedelta(minutes=1), f"http://localhost:{port}")
+    assert url is not None and url.startswith(f"http://localhost:{port}/")
+    assert httpx.get(url).content == b"outside"

@@ -219,6 +219,7 @@ app.kubernetes.io/part-of: cad3d
 {{- $_ = set $s "NATS_URL" (include "cad3d.natsUrl" $root) -}}
 {{- $_ = set $s "MAX_UPLOAD_BYTES" (toString (int64 $cfg.maxUploadBytes)) -}}
 {{- $_ = set $s "JOB_TIMEOUT_SECONDS" (toString $cfg.jobTimeoutSeconds) -}}
+{{- with $os.publicUrl }}{{ $_ = set $s "S3_PUBLIC_URL" . }}{{ end -}}
 {{- range $svc := list "dxf" "pdf" "depth" -}}
 {{- if (get $root.Values.components $svc).enabled -}}
 {{- $addr := printf "%s:%s" (include "cad3d.componentName" (dict "root" $root "name" $svc)) (include "cad3d.port.grpc" .) -}}

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol, cast
+from typing import Any, BinaryIO, Protocol, cast
+from urllib.parse import urlsplit
 
 from cad3d_kit.settings import ComponentSettings
 
@@ -55,7 +56,7 @@ class ArtifactStore(Protocol):
     def open_chunks(self, key: str) -> Iterator[bytes]: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def exists(self, key: str) -> bool: ...
-    def presigned_url(self, key: str, expires: timedelta) -> str | None: ...
+    def presigned_url(self, key: str, expires: timedelta, public_url: str = "") -> str | None: ...
     def check(self) -> None: ...
 
 
@@ -154,7 +155,7 @@ class LocalArtifactStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def presigned_url(self, key: str, expires: timedelta) -> str | None:
+    def presigned_url(self, key: str, expires: timedelta, public_url: str = "") -> str | None:
         return None  # served by streaming instead
 
     def check(self) -> None:
@@ -179,6 +180,8 @@ class S3ArtifactStore:
 
         self.bucket = bucket
         self._client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        self._region, self._credentials = region, (access_key, secret_key)
+        self._signers: dict[str, Any] = {}
         if create_bucket and not self._client.bucket_exists(bucket):
             self._client.make_bucket(bucket)
 
@@ -253,8 +256,29 @@ class S3ArtifactStore:
                 return False
             raise
 
-    def presigned_url(self, key: str, expires: timedelta) -> str | None:
-        return str(self._client.presigned_get_object(self.bucket, validate_key(key), expires=expires))
+    def presigned_url(self, key: str, expires: timedelta, public_url: str = "") -> str | None:
+        """A GET URL valid for ``expires``; signed for ``public_url`` (scheme://host[:port]) when given.
+
+        The signature covers the host, so a URL for clients outside the cluster must be signed for
+        the address they use, not the in-cluster endpoint. Signing needs no request (the region is
+        configured), so the public address need not be reachable from here.
+        """
+        client = self._client if not public_url else self._public_client(public_url)
+        return str(client.presigned_get_object(self.bucket, validate_key(key), expires=expires))
+
+    def _public_client(self, public_url: str) -> Any:
+        from minio import Minio
+
+        if public_url not in self._signers:
+            parts = urlsplit(public_url)
+            self._signers[public_url] = Minio(
+                parts.netloc,
+                access_key=self._credentials[0],
+                secret_key=self._credentials[1],
+                secure=parts.scheme == "https",
+                region=self._region,
+            )
+        return self._signers[public_url]
 
     def check(self) -> None:
         if not self._client.bucket_exists(self.bucket):

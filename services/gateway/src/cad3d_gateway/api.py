@@ -156,8 +156,8 @@ async def get_conversion(
 @router.get(
     "/conversions/{job_id}/artifacts/{name}",
     responses={
-        307: {"description": "Redirect to a short-lived presigned URL"},
-        200: {"description": "The artifact (local store)"},
+        307: {"description": "Redirect to a short-lived presigned URL (when CAD3D_GATEWAY_S3_PUBLIC_URL is set)"},
+        200: {"description": "The artifact, streamed by the gateway"},
         **PROBLEM_RESPONSES,
     },
     summary="Download an artifact",
@@ -172,9 +172,14 @@ async def get_artifact(
     artifact = next((a for a in job.artifacts if a.name == name), None)
     if artifact is None:
         raise ProblemError(404, "artifact_not_found", "No such artifact", f"this job has no artifact {name!r}")
-    store = request.app.state.store
-    url = await asyncio.to_thread(
-        store.presigned_url, artifact.key, timedelta(seconds=request.app.state.settings.presign_seconds)
+    store, settings = request.app.state.store, request.app.state.settings
+    # Only with a public address: the store's own endpoint is usually in-cluster, unreachable for clients.
+    url = (
+        await asyncio.to_thread(
+            store.presigned_url, artifact.key, timedelta(seconds=settings.presign_seconds), settings.s3_public_url
+        )
+        if settings.s3_public_url
+        else None
     )
     if url:
         return RedirectResponse(url, status_code=307)

@@ -37,6 +37,12 @@ class GatewaySettings(ComponentSettings):
     )
     job_retention_seconds: float = Field(7 * 24 * 3600, gt=0, description="How long job records are kept.")
     presign_seconds: int = Field(300, ge=10, description="Lifetime of presigned artifact download URLs.")
+    s3_public_url: str = Field(
+        "",
+        pattern=r"^(https?://[^/\s]+)?$",
+        description="Base URL (scheme://host[:port]) where clients reach the object store: downloads then "
+        "redirect there with a presigned URL. Empty = the gateway streams downloads itself.",
+    )
     max_wait_seconds: float = Field(60.0, ge=0, description="Upper bound on the Prefer: wait=N a client may ask.")
     ack_wait_seconds: float = Field(
         30.0, gt=0, description="Seconds without an ack or heartbeat before JetStream redelivers a job."
