@@ -190,6 +190,18 @@ def test_metrics_and_openapi_are_served(stack: str) -> None:
     assert httpx.get(f"{stack}/docs").status_code == 200
 
 
+def test_web_page_posts_to_the_api_it_is_served_with(stack: str) -> None:
+    page = httpx.get(f"{stack}/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    schema = httpx.get(f"{stack}/openapi.json").json()
+    # Every API path the page calls exists, and the form sends the fields the API reads.
+    assert 'fetch("/v1/conversions"' in page.text and "/v1/conversions" in schema["paths"]
+    form = schema["paths"]["/v1/conversions"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    fields = form.get("properties") or schema["components"]["schemas"][form["$ref"].rsplit("/", 1)[1]]["properties"]
+    assert {"file", "options"} <= set(fields)
+    assert 'body.append("file"' in page.text and 'body.append("options"' in page.text
+
+
 def test_cli_server_mode_goes_through_the_gateway(stack: str, tmp_path: Path) -> None:
     import subprocess
     import sys
