@@ -59,7 +59,7 @@ test: install models ## Unit and integration tests (starts real servers on free 
 test-fast: install ## Tests without the multi-server end-to-end ones
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
-run: install ## Start the whole platform locally (Ctrl-C stops it)
+run: install models ## Start the whole platform locally (Ctrl-C stops it)
 	@$(BIN)/python scripts/local_stack.py prepare
 	$(BIN)/honcho start -f Procfile -e var/local/stack.env
 

@@ -62,6 +62,8 @@ def prepare() -> None:
         (LOCAL / folder).mkdir(parents=True, exist_ok=True)
     dev_key()
     model = next((ROOT / "models").glob("*standin*/1/model.onnx"), None)
+    if model is None:  # the depth service would refuse to start and take the stack down with it
+        sys.exit("no depth model under models/: run `make models` (make run does it for you)")
     env = {
         "CAD3D_LOCAL_HTTP_PORT": str(PORTS["gateway HTTP"]),
         "CAD3D_GATEWAY_HTTP_PORT": str(PORTS["gateway HTTP"]),
@@ -84,8 +86,7 @@ def prepare() -> None:
             f"CAD3D_{name}_SHUTDOWN_GRACE_SECONDS": "10",
         }
     env["CAD3D_DEPTH_BACKEND"] = "onnxruntime"
-    if model is not None:
-        env["CAD3D_DEPTH_MODEL_PATH"] = str(model)
+    env["CAD3D_DEPTH_MODEL_PATH"] = str(model)
     (LOCAL / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
 
 
