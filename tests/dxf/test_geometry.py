@@ -315,3 +315,21 @@ def test_only_annotations_is_nothing_to_extrude_but_inspect_reports() -> None:
     rep = inspect(data, DxfOptions()).report
     assert rep["parts"]["count"] == 0
     assert rep["entities"]["skipped"]["TEXT"]
+
+
+def test_consuming_concatenation_equals_copying_and_empties_the_list() -> None:
+    from cad3d_dxf.core.extrusion import MeshArrays
+
+    rng = np.random.default_rng(7)
+    pieces = [
+        MeshArrays(rng.random((n, 3)), rng.integers(0, n, (2 * n, 3)).astype(dtype))
+        for n, dtype in ((5, np.int64), (9, np.int32), (1, np.int64), (30, np.int32))
+    ]
+    copied = MeshArrays.concatenate(pieces)
+    consumed_from = list(pieces)
+    consumed = MeshArrays.concatenate(consumed_from, consume=True)
+    assert consumed_from == []
+    np.testing.assert_array_equal(consumed.vertices, copied.vertices)
+    np.testing.assert_array_equal(consumed.faces, copied.faces)
+    assert consumed.faces.dtype == np.int32  # fits: finished meshes use 32-bit indices
+    assert MeshArrays.concatenate([], consume=True).faces.shape == (0, 3)

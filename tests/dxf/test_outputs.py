@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 import trimesh
 from ezdxf.render import MeshBuilder
+from shapely.geometry import Polygon
 
 from cad3d_dxf.core import DxfOptions, convert
+from cad3d_dxf.core.export import LayerMesh
+from cad3d_dxf.core.extrusion import extrude_polygon
 
 from .helpers import dxf_bytes, glb_scene, new_doc, square
 
@@ -140,3 +143,41 @@ def test_report_is_plain_json() -> None:
     json.dumps(result.report)
     for key in ("entities", "regions", "healing", "layers", "parts", "total_volume", "bbox", "units", "audit"):
         assert key in result.report
+
+
+def _layers() -> list[LayerMesh]:
+    plate = extrude_polygon(Polygon(square(0, 0, 100), [square(40, 40, 20)]), 0.0, 10.0)
+    block = extrude_polygon(Polygon(square(200, 0, 50)), 5.0, 20.0)
+    block.faces = block.faces.astype(np.int32)  # finished meshes carry 32-bit indices
+    return [LayerMesh("RED", plate, (255, 0, 0)), LayerMesh("Стены", block, None)]
+
+
+def test_glb_writer_gives_trimesh_export_glb_bytes() -> None:
+    from cad3d_dxf.core import export
+
+    metadata = {"generator": "test", "unit": "mm", "offset": [1.0, 2.0, 0.0]}
+    layers = _layers()
+    expected = export._scene(list(layers), metadata, "mm").export(file_type="glb")
+    written = export.to_glb(layers, metadata, "mm")
+    assert written == expected
+    assert layers == []  # the writer took the meshes over and dropped them
+
+
+@pytest.mark.parametrize("fmt", ["glb", "stl", "obj", "dxf"])
+def test_every_writer_empties_its_layer_list_and_writes_every_face(fmt: str) -> None:
+    from cad3d_dxf.core import export
+
+    layers = _layers()
+    faces = sum(len(layer.mesh.faces) for layer in layers)
+    artifacts = export.export(fmt, layers, {"unit": "mm"}, "mm")
+    assert layers == []
+    data = artifacts[0].data
+    if fmt == "stl":
+        assert int(np.frombuffer(data[80:84], dtype="<u4")[0]) == faces
+    elif fmt == "obj":
+        assert data.count(b"\nf ") == faces and "o Стены".encode() in data
+    elif fmt == "dxf":
+        doc = ezdxf.read(io.StringIO(data.decode()))
+        assert sum(len(MeshBuilder.from_polyface(p).faces) for p in doc.modelspace().query("POLYLINE")) == faces
+    else:
+        assert sum(len(g.faces) for g in trimesh.load(io.BytesIO(data), file_type="glb").geometry.values()) == faces

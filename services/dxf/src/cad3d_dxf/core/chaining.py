@@ -33,8 +33,10 @@ def _cluster_labels(points: np.ndarray, tolerance: float) -> np.ndarray:
     labels = np.arange(len(points))
     if tolerance <= 0 or len(points) < 2:
         return labels
-    tree = shapely.STRtree(shapely.points(points))
-    left, right = tree.query(shapely.points(points), predicate="dwithin", distance=tolerance)
+    geometries = shapely.points(points)
+    tree = shapely.STRtree(geometries)
+    left, right = tree.query(geometries, predicate="dwithin", distance=tolerance)
+    del tree, geometries
     mask = left != right
     left, right = left[mask], right[mask]
     if len(left) == 0:
@@ -89,11 +91,20 @@ def polygonize_pieces(
         indices = np.repeat(np.arange(len(polylines)), [len(p) for p in polylines])
         parts.append(shapely.linestrings(coords, indices=indices))
     lines = np.concatenate(parts)
+    del parts
     lines = lines[shapely.length(lines) > 0]
     if len(lines) == 0:
         return result
-    noded = shapely.node(shapely.multilinestrings(lines))
-    faces_geom, cuts, dangles, invalid = shapely.polygonize_full(shapely.get_parts(noded))
+    # Each step below copies the whole linework; dropping every input once used keeps at most two
+    # copies alive (a plan's walls are tens of thousands of lines).
+    collection = shapely.multilinestrings(lines)
+    del lines
+    noded = shapely.node(collection)
+    del collection
+    noded_parts = shapely.get_parts(noded)
+    del noded
+    faces_geom, cuts, dangles, invalid = shapely.polygonize_full(noded_parts)
+    del noded_parts
     faces = [p for p in polygons_of(faces_geom) if p.area > min_area]
     leftovers = np.concatenate([shapely.get_parts(g) for g in (cuts, dangles, invalid)])
     if len(leftovers):

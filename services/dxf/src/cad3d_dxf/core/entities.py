@@ -12,6 +12,7 @@ nothing aborts the walk.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,7 +85,7 @@ ACIS_TYPES = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Contour:
     """A closed ring in the XY plane (WCS), last point not repeated."""
 
@@ -98,7 +99,7 @@ class Contour:
     hatch_group: int = -1  # rings of one HATCH combine by even-odd inside that hatch only
 
 
-@dataclass
+@dataclass(slots=True)
 class TiltedContour:
     """A closed outline drawn in a plane not parallel to XY, in its own OCS (drawing units).
 
@@ -115,7 +116,7 @@ class TiltedContour:
     dxftype: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Piece:
     """An open polyline in the XY plane (WCS), to be chained with others of its layer."""
 
@@ -125,7 +126,7 @@ class Piece:
     handle: str
 
 
-@dataclass
+@dataclass(slots=True)
 class PassMesh:
     vertices: np.ndarray  # (n, 3)
     faces: np.ndarray  # (m, 3) int
@@ -135,7 +136,7 @@ class PassMesh:
     dxftype: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Skip:
     handle: str
     dxftype: str
@@ -143,7 +144,7 @@ class Skip:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _PendingCurve:
     """A curved outline kept as an ezdxf Path until the drawing size (and so the tolerance) is known."""
 
@@ -159,7 +160,7 @@ class _PendingCurve:
     normal: tuple[float, float, float] | None = None  # set for outlines in a tilted plane
 
 
-@dataclass
+@dataclass(slots=True)
 class _PendingArc:
     """A CIRCLE/ARC in the default OCS, flattened analytically once the tolerance is known."""
 
@@ -177,7 +178,7 @@ class _PendingArc:
     thickness: float
 
 
-@dataclass
+@dataclass(slots=True)
 class _PendingBulges:
     """A 2D polyline with arc segments in the default OCS, flattened with numpy at the end."""
 
@@ -192,7 +193,7 @@ class _PendingBulges:
     thickness: float
 
 
-@dataclass
+@dataclass(slots=True)
 class _Placement:
     matrix: np.ndarray  # (4, 4), row-vector convention like ezdxf's Matrix44
     layer: str
@@ -206,8 +207,9 @@ class Collected:
     tilted: list[TiltedContour] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
     # LINE entities as (x1, y1, x2, y2, z) rows per layer: the hot path of floor plans. Single
-    # lines are appended as tuples, lines placed by block references as whole arrays.
-    lines: dict[str, list[tuple[float, float, float, float, float]]] = field(default_factory=dict)
+    # lines are appended to a flat array of doubles (40 bytes a line, not a tuple of five float
+    # objects), lines placed by block references as whole arrays.
+    lines: dict[str, array[float]] = field(default_factory=dict)
     line_arrays: dict[str, list[np.ndarray]] = field(default_factory=dict)
     meshes: list[PassMesh] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)  # non-annotation skips, capped
@@ -224,11 +226,17 @@ class Collected:
     def line_array(self, layer: str) -> np.ndarray:
         chunks = list(self.line_arrays.get(layer, []))
         if self.lines.get(layer):
-            chunks.append(np.asarray(self.lines[layer], dtype=float))
+            chunks.append(np.frombuffer(self.lines[layer], dtype=np.float64).reshape(-1, 5).copy())
         return np.concatenate(chunks) if chunks else np.zeros((0, 5))
 
     def line_layers(self) -> set[str]:
         return {k for k, v in self.lines.items() if v} | {k for k, v in self.line_arrays.items() if v}
+
+    def release_linework(self) -> None:
+        """Drop loose lines and open pieces once they have become faces and wall bands."""
+        self.pieces.clear()
+        self.lines.clear()
+        self.line_arrays.clear()
 
 
 def _is_annotation(dxftype: str) -> bool:
@@ -608,7 +616,7 @@ class EntityCollector:
         if start.x == end.x and start.y == end.y:
             self._skip(handle, "LINE", layer, "zero length in plan view")
             return
-        self.out.lines.setdefault(layer, []).append(row)
+        self.out.lines.setdefault(layer, array("d")).extend(row)
         self._used("LINE", layer, self._color(entity, layer))
 
     def _polyline(self, entity: Any, handle: str, layer: str) -> None:

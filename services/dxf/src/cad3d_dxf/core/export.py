@@ -1,18 +1,27 @@
-"""Write the per-layer meshes as GLB, binary STL, OBJ+MTL or a 3D DXF."""
+"""Write the per-layer meshes as GLB, binary STL, OBJ+MTL or a 3D DXF.
+
+The meshes and the file are the two largest things a conversion holds, so every writer takes
+ownership of its ``layers`` list and empties it, dropping each mesh as soon as the file no longer
+needs it, and writes into a BytesIO, whose final bytes are not copied again.
+"""
 
 from __future__ import annotations
 
+import gc
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import ezdxf
 import numpy as np
 import trimesh
+from trimesh.exchange import gltf as trimesh_gltf
 
 from cad3d_kit.conversion import OutputArtifact
 
 from .extrusion import MeshArrays
+from .heap import return_free_memory
 from .units import OUTPUT_UNITS
 
 RGB = tuple[int, int, int]
@@ -31,7 +40,10 @@ class LayerMesh:
 
 
 def export(format_: str, layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> list[OutputArtifact]:
-    layers = [layer for layer in layers if len(layer.mesh.faces)]
+    """The artifacts of ``format_``; ``layers`` is emptied (see the module docstring)."""
+    kept = [layer for layer in layers if len(layer.mesh.faces)]
+    layers.clear()
+    layers = kept
     if format_ == "glb":
         return [OutputArtifact("model.glb", "model/gltf-binary", to_glb(layers, metadata, unit))]
     if format_ == "stl":
@@ -44,14 +56,19 @@ def export(format_: str, layers: list[LayerMesh], metadata: dict[str, Any], unit
     raise ValueError(f"unknown format {format_!r}")
 
 
-def to_glb(layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> bytes:
-    """One node per layer; a root node converts output units to glTF metres and Z-up to Y-up."""
+def _scene(layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> trimesh.Scene:
+    """One node per layer; a root node converts output units to glTF metres and Z-up to Y-up.
+
+    ``layers`` is emptied: trimesh keeps its own 64-bit copy of each layer's face indices, so
+    each layer's own arrays are dropped as soon as its node exists."""
     scene = trimesh.Scene()
     scene.metadata.update(metadata)
     root = "drawing"
     scale = np.diag([OUTPUT_UNITS[unit]] * 3 + [1.0])
     scene.graph.update(frame_to=root, frame_from=scene.graph.base_frame, matrix=_Z_UP_TO_Y_UP @ scale)
-    for layer in layers:
+    layers.reverse()
+    while layers:
+        layer = layers.pop()
         rgb = layer.color or DEFAULT_RGB
         material = trimesh.visual.material.PBRMaterial(
             name=layer.name, baseColorFactor=[*rgb, 255], metallicFactor=0.0, roughnessFactor=0.8, doubleSided=False
@@ -64,21 +81,80 @@ def to_glb(layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> byte
         )
         mesh.metadata = {"layer": layer.name, "unit": unit}
         scene.add_geometry(mesh, node_name=layer.name, geom_name=layer.name, parent_node_name=root)
-    return bytes(scene.export(file_type="glb"))
+        del layer
+        return_free_memory()  # the layer's own indices, before the next copy is made
+    return scene
+
+
+def to_glb(layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> bytes:
+    """The bytes trimesh's ``export_glb`` writes, assembled with one copy of the data instead of three.
+
+    trimesh joins its per-accessor buffers into one blob and then the blob into the file while
+    both are still alive, with the meshes alive too. Here its glTF tree and buffers are taken as
+    they are, the meshes dropped, and the buffers written one at a time, each dropped once
+    written. This uses two of trimesh's private helpers; a test checks the result against
+    ``export_glb`` byte for byte, so a trimesh upgrade that changes them fails loudly.
+    """
+    scene = _scene(layers, metadata, unit)
+    tree, buffer_items = trimesh_gltf._create_gltf_structure(
+        scene=scene,
+        unitize_normals=True,
+        include_normals=None,
+        buffer_postprocessor=None,
+        extension_webp=False,
+        extension_draco=False,
+    )
+    # The buffers hold all the file needs: drop the meshes (trimesh objects hold reference
+    # cycles, hence the collection) before the file is written.
+    del scene
+    gc.collect()
+    return_free_memory()
+    views = trimesh_gltf._build_views(buffer_items)
+    data_length = sum(len(item) for item in buffer_items.values())
+    if data_length > 0:
+        tree["buffers"] = [{"byteLength": data_length}]
+        tree["bufferViews"] = views
+    content = trimesh.util.jsonify(tree, separators=(",", ":"))
+    content += (4 - ((len(content) + 20) % 4)) * " "  # the binary chunk starts 4-byte aligned
+    json_chunk = content.encode("utf-8")
+    magic = trimesh_gltf._magic
+    out = io.BytesIO()
+    header = [magic["gltf"], 2, len(json_chunk) + data_length + 28, len(json_chunk), magic["json"]]
+    out.write(np.array(header, dtype="<u4").tobytes())
+    out.write(json_chunk)
+    out.write(np.array([data_length, 0x004E4942], dtype="<u4").tobytes())  # "BIN\0"
+    items = list(buffer_items.values())
+    buffer_items.clear()
+    items.reverse()
+    while items:
+        out.write(items.pop())
+    return out.getvalue()
+
+
+_STL_RECORD = np.dtype([("normal", "<f4", 3), ("vertices", "<f4", (3, 3)), ("attr", "<u2")])
+# Faces are turned into output rows this many at a time (STL expands each to 72 bytes of float64
+# corners first), so no temporary is as large as the mesh.
+_ROWS_PER_CHUNK = 65536
 
 
 def to_stl(layers: list[LayerMesh]) -> bytes:
-    mesh = MeshArrays.concatenate([layer.mesh for layer in layers])
-    triangles = mesh.vertices[mesh.faces]
-    normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
-    lengths = np.linalg.norm(normals, axis=1, keepdims=True)
-    normals = np.divide(normals, lengths, out=np.zeros_like(normals), where=lengths > 0)
-    record = np.dtype([("normal", "<f4", 3), ("vertices", "<f4", (3, 3)), ("attr", "<u2")])
-    data = np.zeros(len(triangles), dtype=record)
-    data["normal"] = normals
-    data["vertices"] = triangles
-    header = b"cad3d-dxf binary STL".ljust(80, b" ")
-    return header + np.uint32(len(data)).tobytes() + data.tobytes()
+    """Binary STL written a chunk of triangles at a time (``layers`` is emptied)."""
+    out = io.BytesIO()
+    out.write(b"cad3d-dxf binary STL".ljust(80, b" "))
+    out.write(np.uint32(sum(len(layer.mesh.faces) for layer in layers)).tobytes())
+    layers.reverse()
+    while layers:
+        mesh = layers.pop().mesh
+        for start in range(0, len(mesh.faces), _ROWS_PER_CHUNK):
+            triangles = mesh.vertices[mesh.faces[start : start + _ROWS_PER_CHUNK]]
+            normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
+            lengths = np.linalg.norm(normals, axis=1, keepdims=True)
+            normals = np.divide(normals, lengths, out=np.zeros_like(normals), where=lengths > 0)
+            records = np.zeros(len(triangles), dtype=_STL_RECORD)
+            records["normal"] = normals
+            records["vertices"] = triangles
+            out.write(records.tobytes())
+    return out.getvalue()
 
 
 def _safe_name(name: str, used: set[str]) -> str:
@@ -93,21 +169,29 @@ def _safe_name(name: str, used: set[str]) -> str:
 
 def to_obj(layers: list[LayerMesh], metadata: dict[str, Any]) -> tuple[bytes, bytes]:
     """Hand-written because trimesh's OBJ export merges a scene into one object; we keep one group
-    and one material per layer, and format vertices with numpy instead of per-vertex Python."""
-    obj = io.StringIO()
+    and one material per layer, and format vertices with numpy instead of per-vertex Python.
+
+    Written as UTF-8 bytes (a text buffer would be copied to a str and then encoded); ``layers``
+    is emptied."""
+    obj = io.BytesIO()
     mtl = io.StringIO()
-    obj.write(f"# cad3d-dxf, unit {metadata.get('unit', '')}\nmtllib model.mtl\n")
+    obj.write(f"# cad3d-dxf, unit {metadata.get('unit', '')}\nmtllib model.mtl\n".encode())
     used: set[str] = set()
     offset = 1
-    for layer in layers:
+    layers.reverse()
+    while layers:
+        layer = layers.pop()
         name = _safe_name(layer.name, used)
         r, g, b = (c / 255.0 for c in (layer.color or DEFAULT_RGB))
         mtl.write(f"newmtl {name}\nKd {r:.4f} {g:.4f} {b:.4f}\nKa 0 0 0\nd 1\nillum 1\n\n")
-        obj.write(f"o {name}\ng {name}\nusemtl {name}\n")
+        obj.write(f"o {name}\ng {name}\nusemtl {name}\n".encode())
+        # Numbers only: ASCII, so numpy's latin-1 encoding of these lines is their UTF-8.
         np.savetxt(obj, layer.mesh.vertices, fmt="v %.9g %.9g %.9g")
-        np.savetxt(obj, layer.mesh.faces + offset, fmt="f %d %d %d")
+        for start in range(0, len(layer.mesh.faces), _ROWS_PER_CHUNK):  # no full-size index copy
+            chunk = layer.mesh.faces[start : start + _ROWS_PER_CHUNK].astype(np.int64) + offset
+            np.savetxt(obj, chunk, fmt="f %d %d %d")
         offset += len(layer.mesh.vertices)
-    return obj.getvalue().encode(), mtl.getvalue().encode()
+    return obj.getvalue(), mtl.getvalue().encode()
 
 
 _DXF_INSUNITS = {"in": 1, "ft": 2, "mm": 4, "cm": 5, "m": 6, "km": 7, "yd": 10, "um": 13, "dm": 14}
@@ -128,21 +212,31 @@ def to_dxf(layers: list[LayerMesh], unit: str) -> bytes:
     used: set[str] = set()
     handles = doc.entitydb.handles
     next_handle = int(handles.next(), 16)
-    parts: list[str] = []
-    for layer in layers:
+    # Encoded chunk by chunk: the text of a large model is several times its mesh, so it should
+    # exist once, as bytes, not also as str parts, their join and the encoded copy.
+    parts: list[bytes] = []
+    layers.reverse()
+    while layers:
+        layer = layers.pop()
         name = _safe_name(layer.name, used)
         dxf_layer = doc.layers.get(name) if doc.layers.has_entry(name) else doc.layers.add(name)
         dxf_layer.rgb = layer.color or DEFAULT_RGB
         for chunk in _chunks(layer.mesh, _POLYFACE_MAX_VERTICES):
             text, next_handle = _polyface_text(chunk, name, owner, next_handle)
-            parts.append(text)
+            parts.append(text.encode("utf-8"))
     handles.reset(f"{next_handle:X}")
     stream = io.StringIO()
     doc.write(stream)
     text = stream.getvalue()
     marker = "  2\nENTITIES\n"
     at = text.index(marker) + len(marker)
-    return (text[:at] + "".join(parts) + text[at:]).encode("utf-8")
+    out = io.BytesIO()
+    out.write(text[:at].encode("utf-8"))
+    parts.reverse()
+    while parts:
+        out.write(parts.pop())
+    out.write(text[at:].encode("utf-8"))
+    return out.getvalue()
 
 
 def _polyface_text(mesh: MeshArrays, layer: str, owner: str, handle: int) -> tuple[str, int]:
@@ -170,14 +264,14 @@ def _polyface_text(mesh: MeshArrays, layer: str, owner: str, handle: int) -> tup
     return "".join(out), handle + 1
 
 
-def _chunks(mesh: MeshArrays, max_vertices: int) -> list[MeshArrays]:
-    """Split by faces so each chunk references at most ``max_vertices`` vertices."""
+def _chunks(mesh: MeshArrays, max_vertices: int) -> Iterator[MeshArrays]:
+    """Split by faces so each chunk references at most ``max_vertices`` vertices (made one at a
+    time: together the chunks are a copy of the mesh)."""
     if len(mesh.vertices) <= max_vertices:
-        return [mesh]
-    chunks: list[MeshArrays] = []
+        yield mesh
+        return
     faces_per_chunk = max(1, max_vertices // 3)
     for start in range(0, len(mesh.faces), faces_per_chunk):
         faces = mesh.faces[start : start + faces_per_chunk]
         unique, inverse = np.unique(faces, return_inverse=True)
-        chunks.append(MeshArrays(mesh.vertices[unique], inverse.reshape(-1, 3)))
-    return chunks
+        yield MeshArrays(mesh.vertices[unique], inverse.reshape(-1, 3))

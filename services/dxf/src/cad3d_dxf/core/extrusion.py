@@ -16,25 +16,43 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+_INT32_MAX = int(np.iinfo(np.int32).max)
 
-@dataclass
+
+@dataclass(slots=True)
 class MeshArrays:
     vertices: np.ndarray  # (n, 3) float64
-    faces: np.ndarray  # (m, 3) int64
+    faces: np.ndarray  # (m, 3) int64, or int32 in finished meshes (see _compact)
 
     @staticmethod
     def empty() -> MeshArrays:
         return MeshArrays(np.zeros((0, 3)), np.zeros((0, 3), np.int64))
 
     @staticmethod
-    def concatenate(parts: list[MeshArrays]) -> MeshArrays:
+    def concatenate(parts: list[MeshArrays], *, consume: bool = False) -> MeshArrays:
+        """One mesh of all ``parts``. With ``consume`` the list is emptied while the result is
+        filled, each part dropped once copied, so a layer's geometry is never held twice."""
         if not parts:
             return MeshArrays.empty()
-        offsets = np.cumsum([0] + [len(p.vertices) for p in parts[:-1]])
-        return MeshArrays(
-            np.concatenate([p.vertices for p in parts]),
-            np.concatenate([p.faces + off for p, off in zip(parts, offsets, strict=True)]),
-        )
+        if not consume:
+            offsets = np.cumsum([0] + [len(p.vertices) for p in parts[:-1]])
+            return MeshArrays(
+                np.concatenate([p.vertices for p in parts]),
+                np.concatenate([p.faces + off for p, off in zip(parts, offsets, strict=True)]),
+            )
+        vertex_total = sum(len(p.vertices) for p in parts)
+        vertices = np.empty((vertex_total, 3), dtype=np.result_type(*(p.vertices for p in parts)))
+        index_type = np.int32 if vertex_total <= _INT32_MAX else np.int64  # as _compact
+        faces = np.empty((sum(len(p.faces) for p in parts), 3), dtype=index_type)
+        vertex_end, face_end = len(vertices), len(faces)
+        while parts:  # from the back, so popping is cheap
+            part = parts.pop()
+            vertex_start, face_start = vertex_end - len(part.vertices), face_end - len(part.faces)
+            vertices[vertex_start:vertex_end] = part.vertices
+            faces[face_start:face_end] = part.faces
+            faces[face_start:face_end] += vertex_start
+            vertex_end, face_end = vertex_start, face_start
+        return MeshArrays(vertices, faces)
 
 
 def _earcut_cap(flat: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -172,14 +190,17 @@ def is_watertight(faces: np.ndarray) -> bool:
     """Every directed edge appears once and its reverse appears once (closed, consistently wound)."""
     if len(faces) == 0:
         return False
-    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     size = int(faces.max()) + 1
-    forward = edges[:, 0] * size + edges[:, 1]
-    backward = edges[:, 1] * size + edges[:, 0]
-    forward_sorted = np.sort(forward)
-    if np.any(forward_sorted[1:] == forward_sorted[:-1]):
+    # Edge keys a * size + b straight from the face columns, sorted in place: no edge-pair array
+    # and no sorted copies (a few times less temporary memory on a large part).
+    a, b, c = (faces[:, i].astype(np.int64, copy=False) for i in range(3))
+    forward = np.concatenate([a * size + b, b * size + c, c * size + a])
+    forward.sort()
+    if np.any(forward[1:] == forward[:-1]):
         return False
-    return bool(np.array_equal(forward_sorted, np.sort(backward)))
+    backward = np.concatenate([b * size + a, c * size + b, a * size + c])
+    backward.sort()
+    return bool(np.array_equal(forward, backward))
 
 
 _BATCH_VERTICES = 20_000
@@ -187,9 +208,14 @@ _BATCH_VERTICES = 20_000
 
 @dataclass
 class ExtrudedParts:
-    mesh: MeshArrays  # all parts of one call, concatenated
+    pieces: list[MeshArrays]  # the parts' meshes, in batches
     volumes: np.ndarray  # (parts,) signed volume of each part's mesh
     watertight: np.ndarray  # (parts,) bool
+
+    @property
+    def mesh(self) -> MeshArrays:
+        """All parts of one call as one mesh (a copy)."""
+        return MeshArrays.concatenate(self.pieces)
 
 
 def _ring_neighbours(keep_index: np.ndarray, ring_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -249,7 +275,7 @@ def extrude_many(polygons: list[Polygon], bases: np.ndarray, heights: np.ndarray
         batch = _extrude_simple(array[batch_index], bases[batch_index], heights[batch_index])
         if batch is not None:
             mesh, batch_volumes = batch
-            pieces.append(mesh)
+            pieces.append(_compact(mesh))
             volumes[batch_index] = batch_volumes
             watertight[batch_index] = True
             done[batch_index] = True
@@ -257,10 +283,18 @@ def extrude_many(polygons: list[Polygon], bases: np.ndarray, heights: np.ndarray
         mesh = extrude_polygon(polygons[index], float(bases[index]), float(heights[index]))
         if len(mesh.faces) == 0:
             continue
-        pieces.append(mesh)
         volumes[index] = signed_volume(mesh)
         watertight[index] = is_watertight(mesh.faces)
-    return ExtrudedParts(MeshArrays.concatenate(pieces), volumes, watertight)
+        pieces.append(_compact(mesh))
+    return ExtrudedParts(pieces, volumes, watertight)
+
+
+def _compact(mesh: MeshArrays) -> MeshArrays:
+    """The mesh with 32-bit face indices: a third of a large model's memory is its face indices,
+    and once a part's volume and closedness are known they are only looked up, never multiplied."""
+    if len(mesh.vertices) > _INT32_MAX:
+        return mesh
+    return MeshArrays(mesh.vertices, mesh.faces.astype(np.int32))
 
 
 def _extrude_simple(

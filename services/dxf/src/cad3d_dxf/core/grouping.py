@@ -19,7 +19,11 @@ from .rules import LayerResolver
 def build_regions(
     collected: Collected, resolve: LayerResolver, scale: float, heal_tol: float, min_area: float, stats: RegionStats
 ) -> dict[ExtrusionKey, list[Region]]:
-    """Filled regions grouped by how they are extruded (nesting happens inside a group only)."""
+    """Filled regions grouped by how they are extruded (nesting happens inside a group only).
+
+    ``collected.contours`` is emptied once its rings are polygons, before the loose linework is
+    polygonised: on a large plan the two would otherwise be alive together.
+    """
     groups: dict[ExtrusionKey, list[Region]] = defaultdict(list)
 
     plain = [c for c in collected.contours if c.hatch_group < 0 and resolve(c.layer).include]
@@ -41,6 +45,8 @@ def build_regions(
         filled, _ = nest_by_containment([Region(p, first.layer, first.handle) for p in polys])
         groups[key].extend(filled)
         stats.hatch_regions += len(filled)
+    del plain, hatch_rings
+    collected.contours.clear()
 
     pieces_by_layer: dict[str, list[Piece]] = defaultdict(list)
     for piece in collected.pieces:

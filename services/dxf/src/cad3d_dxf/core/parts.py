@@ -16,13 +16,13 @@ FLATTEN_RELATIVE = 1e-4  # curve sagitta as a fraction of the drawing diagonal
 HEAL_RELATIVE = 1e-5  # endpoint gaps healed up to this fraction of the drawing diagonal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExtrusionKey:
     base: float  # output units
     height: float  # output units, > 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Part:
     layer: str
     polygon: Polygon  # output units, recentred

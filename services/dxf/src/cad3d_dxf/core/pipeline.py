@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,11 +18,12 @@ from shapely.geometry import Polygon
 from cad3d_kit.conversion import ConversionResult, ProgressCallback
 
 from .dwg import dwg_to_dxf
-from .entities import Collected, EntityCollector
+from .entities import RGB, Collected, EntityCollector
 from .errors import NOTHING_TO_EXTRUDE, ConversionError, unreadable
 from .export import LayerMesh, export
 from .extrusion import MeshArrays, extrude_many, is_watertight, signed_volume
 from .grouping import build_regions
+from .heap import return_free_memory
 from .options import DwgConfig, DxfOptions
 from .parts import (
     CONVERTER_VERSION,
@@ -29,10 +33,11 @@ from .parts import (
     Part,
     RegionStats,
 )
-from .reading import detect_format, layer_display_name, load_document, select_layout
-from .regions import merge_overlapping, nest_by_containment
+from .reading import SourceInfo, detect_format, is_model_space, layer_display_name, load_document, select_layout
+from .regions import Region, merge_overlapping, nest_by_containment
 from .report import MAX_LISTED, build_report, skip_warnings
 from .rules import LayerResolver, ResolvedLayer
+from .streaming import StreamFailed, load_streamed
 from .tilted import extrude_tilted
 from .units import scale_to_output
 from .walls import classify_plan, wall_bands
@@ -52,6 +57,51 @@ def _layer_colors(doc: Drawing) -> dict[str, tuple[int, int, int] | None]:
     return colors
 
 
+@dataclass
+class _Source:
+    """Everything later steps need from the drawing; the ezdxf document itself is not kept."""
+
+    info: SourceInfo
+    layout: str
+    insunits: int
+    layer_rgb: dict[str, RGB | None]
+    collected: Collected
+
+
+def _collect(doc: Drawing, layout: str, entities: Iterable[Any], info: Callable[[], SourceInfo]) -> _Source:
+    layer_rgb = _layer_colors(doc)
+    collected = EntityCollector(layer_rgb, FLATTEN_RELATIVE).collect(entities)
+    insunits = int(doc.header.get("$INSUNITS", 0) or 0)
+    return _Source(info(), layout, insunits, layer_rgb, collected)
+
+
+def _read_geometry(data: bytes, input_format: str, options: DxfOptions, read_done: Callable[[], None]) -> _Source:
+    """Read the drawing and collect its geometry; the ezdxf document does not outlive this call.
+
+    The model space of a strictly readable file is streamed (streaming.py), so its entities never
+    all exist at once; anything else, and a stream that fails part-way, is read the full way
+    (strict, then recover mode), exactly as before streaming existed.
+    """
+    if is_model_space(options.layout):
+        streamed = load_streamed(data, input_format)
+        if streamed is not None:
+            doc = streamed.doc
+            read_done()
+            try:
+                return _collect(
+                    doc,
+                    select_layout(doc, None).name,
+                    streamed.modelspace(),
+                    lambda: SourceInfo(input_format, "strict", streamed.encoding, doc.dxfversion, doc.acad_release),
+                )
+            except StreamFailed:
+                pass
+    loaded = load_document(data, input_format)
+    layout = select_layout(loaded.doc, options.layout)
+    read_done()
+    return _collect(loaded.doc, layout.name, layout, loaded.info)
+
+
 def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: float) -> np.ndarray:
     """Geodetic-size drawings are moved near the origin so float32 outputs keep their precision.
 
@@ -69,6 +119,109 @@ def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: f
     centre = (low + high) / 2.0
     magnitude = 10.0 ** np.floor(np.log10(max(float(np.linalg.norm(high - low)), 1e-12)))
     return np.asarray(np.round(centre / magnitude) * magnitude, dtype=float)
+
+
+def _merge_groups(
+    groups: dict[ExtrusionKey, list[Region]], min_area: float, stats: RegionStats
+) -> list[tuple[str, Polygon, ExtrusionKey]]:
+    """Nest holes and union touching parts per extrusion group; each group is dropped once merged."""
+    merged: list[tuple[str, Polygon, ExtrusionKey]] = []
+    for key in list(groups):
+        filled, dropped = nest_by_containment(groups.pop(key))
+        stats.duplicates_dropped += dropped
+        by_layer: dict[str, list[Polygon]] = defaultdict(list)
+        for region in filled:
+            by_layer[region.layer].append(region.polygon)
+        del filled
+        for layer, polys in by_layer.items():
+            merged.extend((layer, poly, key) for poly in merge_overlapping(polys) if poly.area > min_area)
+    return merged
+
+
+# Parts are moved in chunks of this many polygons (see _placed_parts).
+_MOVE_CHUNK = 4096
+
+
+def _placed_parts(
+    merged: list[tuple[str, Polygon, ExtrusionKey]], offset: np.ndarray, scale: float, resolve: LayerResolver
+) -> list[Part]:
+    """Recentred, output-unit parts; ``merged`` is consumed.
+
+    Moving a shapely geometry copies it, so the parts are moved a chunk at a time and each
+    chunk's originals are dropped at once: the drawing's polygons never exist twice over. A
+    drawing needing no move keeps its polygons ((c - 0) * 1 == c exactly).
+    """
+    parts: list[Part] = []
+    identity = scale == 1.0 and not np.any(offset)
+    while merged:
+        chunk = merged[:_MOVE_CHUNK]
+        del merged[:_MOVE_CHUNK]
+        polygons = np.asarray([poly for _, poly, _ in chunk], dtype=object)
+        if not identity:
+            polygons = shapely.transform(polygons, lambda c: (c - offset) * scale)
+        parts.extend(
+            Part(layer, poly, key, resolve(layer).role) for (layer, _, key), poly in zip(chunk, polygons, strict=True)
+        )
+    return parts
+
+
+@dataclass
+class _Solids:
+    layer_meshes: dict[str, list[MeshArrays]]  # pieces per layer, concatenated only for export
+    layer_stats: dict[str, dict[str, Any]]
+    part_rows: list[dict[str, Any]]
+    watertight_parts: int
+    total_volume: float
+
+
+def _extrude_parts(parts: list[Part]) -> _Solids:
+    """Extrude every part, one batch per layer; per-layer statistics and the first report rows."""
+    layer_meshes: dict[str, list[MeshArrays]] = defaultdict(list)
+    layer_stats: dict[str, dict[str, Any]] = {}
+    part_rows: list[dict[str, Any]] = []
+    watertight_parts = 0
+    total_volume = 0.0
+    parts_by_layer: dict[str, list[int]] = defaultdict(list)
+    for index, part in enumerate(parts):
+        parts_by_layer[part.layer].append(index)
+    part_areas = shapely.area(np.asarray([p.polygon for p in parts], dtype=object)) if parts else np.zeros(0)
+    for layer, indices in parts_by_layer.items():
+        layer_parts = [parts[i] for i in indices]
+        extruded = extrude_many(
+            [p.polygon for p in layer_parts],
+            np.asarray([p.key.base for p in layer_parts]),
+            np.asarray([p.key.height for p in layer_parts]),
+        )
+        if not any(len(piece.faces) for piece in extruded.pieces):
+            continue
+        # Kept in pieces: each layer is copied into one mesh once, at the end, piece by piece.
+        layer_meshes[layer].extend(extruded.pieces)
+        areas = part_areas[indices]
+        watertight_parts += int(extruded.watertight.sum())
+        total_volume += float(extruded.volumes.sum())
+        layer_stats[layer] = {
+            "parts": len(indices),
+            "area": float(areas.sum()),
+            "volume": float(extruded.volumes.sum()),
+            "watertight_parts": int(extruded.watertight.sum()),
+        }
+        for offset_in_layer, (index, part) in enumerate(zip(indices, layer_parts, strict=True)):
+            if len(part_rows) >= MAX_LISTED:
+                break
+            part_rows.append(
+                {
+                    "index": index,
+                    "layer": layer,
+                    "role": part.role,
+                    "area": float(areas[offset_in_layer]),
+                    "height": part.key.height,
+                    "base": part.key.base,
+                    "volume": float(extruded.volumes[offset_in_layer]),
+                    "watertight": bool(extruded.watertight[offset_in_layer]),
+                    "holes": len(part.polygon.interiors),
+                }
+            )
+    return _Solids(layer_meshes, layer_stats, part_rows, watertight_parts, total_volume)
 
 
 def _rgb_for(layer: str, resolved: ResolvedLayer, collected: Collected, layer_rgb: dict[str, Any]) -> Any:
@@ -97,6 +250,7 @@ def run(
         clock = now
 
     progress(0.0, "read", "detecting the input format")
+    return_free_memory()  # a warm worker: what the last conversion left in the heap
     input_format = detect_format(data)
     dwg_converter = ""
     if input_format == "dwg":
@@ -107,18 +261,20 @@ def run(
     if input_format == "unknown":
         raise unreadable("input is neither a DXF (ASCII or binary) nor a DWG file")
     progress(5.0, "read", "reading the DXF document")
-    loaded = load_document(data, input_format)
-    doc = loaded.doc
-    layout = select_layout(doc, options.layout)
-    lap("read_ms")
 
-    insunits = int(doc.header.get("$INSUNITS", 0) or 0)
+    def read_done() -> None:
+        lap("read_ms")
+        progress(30.0, "geometry", "exploding blocks and flattening curves")
+
+    source = _read_geometry(data, input_format, options, read_done)
+    # ezdxf documents hold reference cycles: free a fully read one now, not at some later collection.
+    gc.collect()
+    return_free_memory()
+    collected, layer_rgb, insunits = source.collected, source.layer_rgb, source.insunits
+    lap("entities_ms")
+
     scale, drawing_unit = scale_to_output(insunits, options.output_unit)
     resolve = LayerResolver(options)
-    layer_rgb = _layer_colors(doc)
-    progress(30.0, "geometry", "exploding blocks and flattening curves")
-    collected = EntityCollector(layer_rgb, FLATTEN_RELATIVE).collect(layout)
-    lap("entities_ms")
 
     bounds = collected.bounds
     diagonal = float(np.linalg.norm(bounds[1] - bounds[0])) if bounds is not None else 0.0
@@ -126,18 +282,9 @@ def run(
     min_area = (diagonal * 1e-6) ** 2
     stats = RegionStats()
     progress(50.0, "regions", "chaining loose lines and nesting holes")
-    groups = build_regions(collected, resolve, scale, heal_tol, min_area, stats)
-
-    merged_parts: list[tuple[str, Polygon, ExtrusionKey]] = []
-    for key, regions in groups.items():
-        filled, dropped = nest_by_containment(regions)
-        stats.duplicates_dropped += dropped
-        by_layer: dict[str, list[Polygon]] = defaultdict(list)
-        for region in filled:
-            by_layer[region.layer].append(region.polygon)
-        for layer, polys in by_layer.items():
-            merged_parts.extend((layer, poly, key) for poly in merge_overlapping(polys) if poly.area > min_area)
+    merged_parts = _merge_groups(build_regions(collected, resolve, scale, heal_tol, min_area, stats), min_area, stats)
     tilted = extrude_tilted(collected.tilted, resolve, scale, min_area)
+    collected.tilted.clear()
     offset = _recentre_offset(
         [poly for _, poly, _ in merged_parts],
         [m.vertices for m in collected.meshes if resolve(m.layer).include] + [t.mesh.vertices for t in tilted],
@@ -146,63 +293,19 @@ def run(
     for solid in tilted:
         solid.mesh.vertices[:, :2] = (solid.mesh.vertices[:, :2] - offset) * scale
         solid.mesh.vertices[:, 2] *= scale
-    moved = shapely.transform(
-        np.asarray([poly for _, poly, _ in merged_parts], dtype=object),
-        lambda c: (c - offset) * scale,
-    )
-    parts = [
-        Part(layer, poly, key, resolve(layer).role) for (layer, _, key), poly in zip(merged_parts, moved, strict=True)
-    ]
+    parts = _placed_parts(merged_parts, offset, scale, resolve)
     if resolve.preset is not None and resolve.preset.classify_plan:
         bands = wall_bands(collected, resolve, resolve.preset, offset, scale)
         parts = classify_plan(parts, bands, resolve.preset, resolve, stats)
+        del bands
+    collected.release_linework()  # loose lines are faces and wall bands by now
+    return_free_memory()
     lap("regions_ms")
 
     progress(70.0, "extrude", "building solids")
-    layer_meshes: dict[str, list[MeshArrays]] = defaultdict(list)
-    layer_stats: dict[str, dict[str, Any]] = {}
-    part_rows: list[dict[str, Any]] = []
-    watertight_parts = 0
-    total_volume = 0.0
-    parts_by_layer: dict[str, list[int]] = defaultdict(list)
-    for index, part in enumerate(parts):
-        parts_by_layer[part.layer].append(index)
-    part_areas = shapely.area(np.asarray([p.polygon for p in parts], dtype=object)) if parts else np.zeros(0)
-    for layer, indices in parts_by_layer.items():
-        layer_parts = [parts[i] for i in indices]
-        extruded = extrude_many(
-            [p.polygon for p in layer_parts],
-            np.asarray([p.key.base for p in layer_parts]),
-            np.asarray([p.key.height for p in layer_parts]),
-        )
-        if len(extruded.mesh.faces) == 0:
-            continue
-        layer_meshes[layer].append(extruded.mesh)
-        areas = part_areas[indices]
-        watertight_parts += int(extruded.watertight.sum())
-        total_volume += float(extruded.volumes.sum())
-        layer_stats[layer] = {
-            "parts": len(indices),
-            "area": float(areas.sum()),
-            "volume": float(extruded.volumes.sum()),
-            "watertight_parts": int(extruded.watertight.sum()),
-        }
-        for offset_in_layer, (index, part) in enumerate(zip(indices, layer_parts, strict=True)):
-            if len(part_rows) >= MAX_LISTED:
-                break
-            part_rows.append(
-                {
-                    "index": index,
-                    "layer": layer,
-                    "role": part.role,
-                    "area": float(areas[offset_in_layer]),
-                    "height": part.key.height,
-                    "base": part.key.base,
-                    "volume": float(extruded.volumes[offset_in_layer]),
-                    "watertight": bool(extruded.watertight[offset_in_layer]),
-                    "holes": len(part.polygon.interiors),
-                }
-            )
+    solids = _extrude_parts(parts)
+    layer_meshes, layer_stats, part_rows = solids.layer_meshes, solids.layer_stats, solids.part_rows
+    watertight_parts, total_volume = solids.watertight_parts, solids.total_volume
     for tilted_index, solid in enumerate(tilted, start=len(parts)):
         volume = signed_volume(solid.mesh)
         tight = is_watertight(solid.mesh.faces)
@@ -240,25 +343,20 @@ def run(
             {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0},
         )
         layer_stats[passed.layer]["passthrough_meshes"] = layer_stats[passed.layer].get("passthrough_meshes", 0) + 1
+    part_count = len(parts) + len(tilted)
+    del parts, tilted, solids  # the polygons are meshes now
+    return_free_memory()
     lap("extrude_ms")
 
-    layers_out = [
-        LayerMesh(
-            name,
-            MeshArrays.concatenate(meshes),
-            _rgb_for(name, resolve(name.removesuffix(" floor")), collected, layer_rgb),
-        )
-        for name, meshes in sorted(layer_meshes.items())
-    ]
-    all_vertices = [m.mesh.vertices for m in layers_out if len(m.mesh.vertices)]
+    pieces = [piece for meshes in layer_meshes.values() for piece in meshes if len(piece.vertices)]
     bbox: dict[str, list[float]] = {}
-    if all_vertices:
-        stacked = np.concatenate(all_vertices)
+    if pieces:
         shift = np.array([offset[0] * scale, offset[1] * scale, 0.0])
-        bbox = {
-            "min": (stacked.min(axis=0) + shift).tolist(),
-            "max": (stacked.max(axis=0) + shift).tolist(),
-        }
+        low = np.min([piece.vertices.min(axis=0) for piece in pieces], axis=0)
+        high = np.max([piece.vertices.max(axis=0) for piece in pieces], axis=0)
+        bbox = {"min": (low + shift).tolist(), "max": (high + shift).tolist()}
+    has_geometry = any(len(piece.faces) for piece in pieces)
+    del pieces
 
     for name in set(layer_rgb) | collected.layers:  # every layer appears in the report, used or not
         resolve(name)
@@ -267,15 +365,15 @@ def run(
         "generator": CONVERTER_VERSION,
         "unit": options.output_unit,
         "source_unit": drawing_unit,
-        "source_format": loaded.input_format,
-        "dxf_version": doc.dxfversion,
-        "layout": layout.name,
+        "source_format": source.info.input_format,
+        "dxf_version": source.info.dxf_version,
+        "layout": source.layout,
         "offset": offset_out,
         "offset_note": "add offset to coordinates to get the drawing's original position",
     }
     report = build_report(
-        loaded,
-        layout.name,
+        source.info,
+        source.layout,
         insunits,
         drawing_unit,
         scale,
@@ -285,7 +383,7 @@ def run(
         layer_stats,
         part_rows,
         watertight_parts,
-        len(parts) + len(tilted),
+        part_count,
         total_volume,
         bbox,
         offset_out,
@@ -296,7 +394,6 @@ def run(
     )
     warnings = stats.warnings + skip_warnings(collected)
     report["warnings"] = [w.as_dict() for w in warnings[:MAX_LISTED]]
-    has_geometry = any(len(m.mesh.faces) for m in layers_out)
     if not build:
         report["timings_ms"] = timings
         return ConversionResult([], report, warnings, CONVERTER_VERSION)
@@ -305,9 +402,15 @@ def run(
         raise ConversionError(
             NOTHING_TO_EXTRUDE,
             f"the drawing has no closed outlines, enclosed areas or meshes to extrude in layout "
-            f"{layout.name!r} (entities seen: {seen}); use Inspect for the full report",
+            f"{source.layout!r} (entities seen: {seen}); use Inspect for the full report",
         )
     progress(85.0, "export", f"writing {options.format}")
+    # One mesh per layer, each consuming its pieces as it is filled: the geometry exists once.
+    layers_out: list[LayerMesh] = []
+    for name in sorted(layer_meshes):
+        color = _rgb_for(name, resolve(name.removesuffix(" floor")), collected, layer_rgb)
+        layers_out.append(LayerMesh(name, MeshArrays.concatenate(layer_meshes.pop(name), consume=True), color))
+        return_free_memory()  # the pieces just copied, before the next layer's mesh is allocated
     artifacts = export(options.format, layers_out, metadata, options.output_unit)
     lap("export_ms")
     report["timings_ms"] = timings

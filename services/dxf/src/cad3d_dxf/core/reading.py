@@ -37,6 +37,19 @@ def detect_format(data: bytes) -> str:
 
 
 @dataclass
+class SourceInfo:
+    """What the report and the output metadata say about the input: kept after the document is gone."""
+
+    input_format: str
+    read_mode: str  # "strict" or "recover"
+    encoding: str
+    dxf_version: str
+    release: str
+    audit_findings: list[dict[str, Any]] = field(default_factory=list)
+    audit_counts: dict[str, int] = field(default_factory=lambda: {"fixes": 0, "errors": 0})
+
+
+@dataclass
 class LoadedDocument:
     doc: Drawing
     input_format: str
@@ -45,10 +58,26 @@ class LoadedDocument:
     audit_findings: list[dict[str, Any]] = field(default_factory=list)
     audit_counts: dict[str, int] = field(default_factory=lambda: {"fixes": 0, "errors": 0})
 
+    def info(self) -> SourceInfo:
+        return SourceInfo(
+            self.input_format,
+            self.read_mode,
+            self.encoding,
+            self.doc.dxfversion,
+            self.doc.acad_release,
+            self.audit_findings,
+            self.audit_counts,
+        )
+
+
+def ascii_encoding(data: bytes) -> str:
+    """The text encoding of an ASCII DXF: UTF-8 from R2007 on, else its $DWGCODEPAGE."""
+    info = dxf_info(io.StringIO(data[:_HEADER_PROBE_BYTES].decode("utf-8", errors="ignore")))
+    return "utf-8" if info.version >= "AC1021" else info.encoding
+
 
 def _strict_ascii(data: bytes) -> tuple[Drawing, str]:
-    info = dxf_info(io.StringIO(data[:_HEADER_PROBE_BYTES].decode("utf-8", errors="ignore")))
-    encoding = "utf-8" if info.version >= "AC1021" else info.encoding
+    encoding = ascii_encoding(data)
     # Universal newlines like ezdxf.readfile's open(): the tagger expects "\n" line ends.
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="surrogateescape", newline=None)
     return ezdxf.read(stream), encoding
@@ -106,8 +135,12 @@ def load_document(data: bytes, input_format: str) -> LoadedDocument:
     return LoadedDocument(doc, input_format, "recover", doc.encoding, findings, counts)
 
 
+def is_model_space(name: str | None) -> bool:
+    return name is None or name.casefold() in ("model", "modelspace", "*model_space")
+
+
 def select_layout(doc: Drawing, name: str | None) -> Layout:
-    if name is None or name.casefold() in ("model", "modelspace", "*model_space"):
+    if name is None or is_model_space(name):
         try:
             return doc.modelspace()
         except (KeyError, ezdxf.DXFError) as exc:

@@ -10,7 +10,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 
-@dataclass
+@dataclass(slots=True)
 class Region:
     """A filled area (may have holes) with the layer of the outline that made it."""
 
@@ -38,26 +38,35 @@ def _usable_ring(ring: np.ndarray) -> np.ndarray | None:
     return ring
 
 
+# Rings are turned into polygons this many at a time: GEOS builds each one twice (ring, then the
+# polygon's own copy), and in chunks that doubling stays small on drawings with 100,000 outlines.
+_RINGS_PER_CHUNK = 4096
+
+
 def ring_polygons(rings: list[np.ndarray], min_area: float) -> list[list[Polygon]]:
     """One list of valid polygons per input ring (a self-intersecting ring may give several)."""
     result: list[list[Polygon]] = [[] for _ in rings]
-    usable: list[tuple[int, np.ndarray]] = []
-    for index, ring in enumerate(rings):
-        cleaned = _usable_ring(ring)
-        if cleaned is not None:
-            usable.append((index, cleaned))
-    if not usable:
-        return result
-    # Closed explicitly: GEOS needs first == last, and a ring that already ends on its start would
-    # otherwise be taken as closed with too few points.
-    closed = [np.vstack([ring, ring[:1]]) for _, ring in usable]
-    polys = shapely.polygons(
-        shapely.linearrings(np.concatenate(closed), indices=np.repeat(np.arange(len(closed)), [len(r) for r in closed]))
-    )
-    valid = shapely.is_valid(polys)
-    for (index, _), poly, ok in zip(usable, polys, valid, strict=True):
-        parts = [poly] if ok else polygons_of(shapely.make_valid(poly))
-        result[index] = [p for p in parts if p.area > min_area]
+    for start in range(0, len(rings), _RINGS_PER_CHUNK):
+        usable: list[tuple[int, np.ndarray]] = []
+        for index in range(start, min(start + _RINGS_PER_CHUNK, len(rings))):
+            cleaned = _usable_ring(rings[index])
+            if cleaned is not None:
+                usable.append((index, cleaned))
+        if not usable:
+            continue
+        # Closed explicitly: GEOS needs first == last, and a ring that already ends on its start
+        # would otherwise be taken as closed with too few points.
+        closed = [np.vstack([ring, ring[:1]]) for _, ring in usable]
+        polys = shapely.polygons(
+            shapely.linearrings(
+                np.concatenate(closed), indices=np.repeat(np.arange(len(closed)), [len(r) for r in closed])
+            )
+        )
+        del closed
+        valid = shapely.is_valid(polys)
+        for (index, _), poly, ok in zip(usable, polys, valid, strict=True):
+            parts = [poly] if ok else polygons_of(shapely.make_valid(poly))
+            result[index] = [p for p in parts if p.area > min_area]
     return result
 
 
@@ -74,7 +83,8 @@ def nest_by_containment(regions: list[Region]) -> tuple[list[Region], int]:
     owner: list[int] = []
     is_exterior: list[bool] = []
     for index, region in enumerate(regions):
-        rings.append(Polygon(region.polygon.exterior))
+        # A region without holes is its own outer ring: no copy (a plan has tens of thousands).
+        rings.append(Polygon(region.polygon.exterior) if region.polygon.interiors else region.polygon)
         owner.append(index)
         is_exterior.append(True)
         for interior in region.polygon.interiors:

@@ -10,7 +10,7 @@ from cad3d_kit.conversion import ConversionWarning, SourceLocation
 from .entities import ANNOTATION_TYPES, Collected
 from .options import DxfOptions
 from .parts import CONVERTER_VERSION, FLATTEN_RELATIVE, HEAL_RELATIVE, RegionStats
-from .reading import LoadedDocument
+from .reading import SourceInfo
 from .rules import LayerResolver
 
 MAX_LISTED = 500  # cap on per-item lists in the report (skipped entities, parts, warnings)
@@ -34,7 +34,7 @@ def skip_warnings(collected: Collected) -> list[ConversionWarning]:
 
 
 def build_report(
-    loaded: LoadedDocument,
+    source: SourceInfo,
     layout: str,
     insunits: int,
     drawing_unit: str,
@@ -73,15 +73,15 @@ def build_report(
     return {
         "converter_version": CONVERTER_VERSION,
         "input": {
-            "format": loaded.input_format,
-            "dxf_version": loaded.doc.dxfversion,
-            "release": loaded.doc.acad_release,
-            "encoding": loaded.encoding,
-            "read_mode": loaded.read_mode,
+            "format": source.input_format,
+            "dxf_version": source.dxf_version,
+            "release": source.release,
+            "encoding": source.encoding,
+            "read_mode": source.read_mode,
             "converted_from_dwg": bool(dwg_converter),
             "dwg_converter": dwg_converter,
         },
-        "audit": {**loaded.audit_counts, "findings": loaded.audit_findings},
+        "audit": {**source.audit_counts, "findings": source.audit_findings},
         "layout": layout,
         "units": {"insunits": insunits, "drawing": drawing_unit, "output": options.output_unit, "scale": scale},
         "options": {
