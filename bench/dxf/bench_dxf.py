@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -124,6 +125,7 @@ def main() -> None:
     plan.write_bytes(plan_bytes(columns, rows))
     inputs.append((plan.name, plan))
 
+    load_before = os.getloadavg()[0]
     rows_out = []
     ratios = []
     big_inputs: list[tuple[str, float, float, list[dict[str, Any]] | None]] = []
@@ -157,6 +159,7 @@ def main() -> None:
         )
         print(rows_out[-1], flush=True)
 
+    load_after = os.getloadavg()[0]
     median_ratio = statistics.median(ratios) if ratios else float("nan")
     big_input_notes: list[str] = []
     for name, mb, rss, stages in big_inputs:
@@ -185,6 +188,8 @@ def main() -> None:
             "Peak RSS is the whole child process through its first conversion, before any ezdxf-only "
             "parse: Python, numpy, shapely, trimesh and ezdxf loaded (about 100 MB before any input), "
             "the input bytes and one conversion.",
+            f"Load average (1 min) on the {os.cpu_count()} cores before / after: {load_before:.2f} / "
+            f"{load_after:.2f} (other work on this shared machine slows the times, not the memory).",
             "",
             "| Input | MB | ezdxf parse ms | our conversion ms | ratio | peak RSS MB (x input) | result |",
             "|---|---:|---:|---:|---:|---:|---|",
