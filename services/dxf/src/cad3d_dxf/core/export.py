@@ -104,10 +104,11 @@ def to_glb(layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> byte
         extension_webp=False,
         extension_draco=False,
     )
-    # The buffers hold all the file needs: drop the meshes (trimesh objects hold reference
-    # cycles, hence the collection) before the file is written.
+    # The buffers hold all the file needs: drop the meshes before the file is written. trimesh
+    # objects hold reference cycles; made moments ago, they are in the young generations, which
+    # a young-generation collection frees without a full (tens of ms) collection.
     del scene
-    gc.collect()
+    gc.collect(1)
     return_free_memory()
     views = trimesh_gltf._build_views(buffer_items)
     data_length = sum(len(item) for item in buffer_items.values())

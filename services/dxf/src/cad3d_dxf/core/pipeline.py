@@ -44,6 +44,10 @@ from .walls import classify_plan, wall_bands
 
 # Coordinates beyond this (in output units) are recentred so float32 outputs keep sub-unit precision.
 _RECENTRE_ABOVE = 1e5
+# A fully read document with more entities than this is freed by a full garbage collection right
+# after reading (its reference cycles would keep it until some later one); below, the ~40 ms of a
+# full collection would be a large share of a small conversion, for little memory.
+_COLLECT_DOCUMENTS_ABOVE = 20_000
 
 
 def _layer_colors(doc: Drawing) -> dict[str, tuple[int, int, int] | None]:
@@ -66,13 +70,14 @@ class _Source:
     insunits: int
     layer_rgb: dict[str, RGB | None]
     collected: Collected
+    document_entities: int  # entities the ezdxf document held (a streamed one: none of model space)
 
 
 def _collect(doc: Drawing, layout: str, entities: Iterable[Any], info: Callable[[], SourceInfo]) -> _Source:
     layer_rgb = _layer_colors(doc)
     collected = EntityCollector(layer_rgb, FLATTEN_RELATIVE).collect(entities)
     insunits = int(doc.header.get("$INSUNITS", 0) or 0)
-    return _Source(info(), layout, insunits, layer_rgb, collected)
+    return _Source(info(), layout, insunits, layer_rgb, collected, len(doc.entitydb))
 
 
 def _read_geometry(data: bytes, input_format: str, options: DxfOptions, read_done: Callable[[], None]) -> _Source:
@@ -267,8 +272,8 @@ def run(
         progress(30.0, "geometry", "exploding blocks and flattening curves")
 
     source = _read_geometry(data, input_format, options, read_done)
-    # ezdxf documents hold reference cycles: free a fully read one now, not at some later collection.
-    gc.collect()
+    if source.document_entities > _COLLECT_DOCUMENTS_ABOVE:
+        gc.collect()
     return_free_memory()
     collected, layer_rgb, insunits = source.collected, source.layer_rgb, source.insunits
     lap("entities_ms")
