@@ -7,7 +7,6 @@ needs it, and writes into a BytesIO, whose final bytes are not copied again.
 
 from __future__ import annotations
 
-import gc
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,11 +103,13 @@ def to_glb(layers: list[LayerMesh], metadata: dict[str, Any], unit: str) -> byte
         extension_webp=False,
         extension_draco=False,
     )
-    # The buffers hold all the file needs: drop the meshes before the file is written. trimesh
-    # objects hold reference cycles; made moments ago, they are in the young generations, which
-    # a young-generation collection frees without a full (tens of ms) collection.
+    # The buffers hold all the file needs: drop the meshes' arrays before the file is written.
+    # Through trimesh's own setters, because its objects hold reference cycles: only a garbage
+    # collection would free them, and a full one costs tens of milliseconds.
+    for mesh in scene.geometry.values():
+        mesh.faces = None
+        mesh.vertices = None
     del scene
-    gc.collect(1)
     return_free_memory()
     views = trimesh_gltf._build_views(buffer_items)
     data_length = sum(len(item) for item in buffer_items.values())
