@@ -40,7 +40,19 @@ from cad3d_dxf.core import DxfOptions, convert
 from cad3d_kit.conversion import ConversionError
 path, repeat, fmt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 data = open(path, "rb").read()
-baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def status_kb(field):
+    # Linux: this process image's own figures. ru_maxrss would also hold the parent's RSS at fork,
+    # which exec() carries into the child's maximum (it read ~157 MB for every small input).
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+baseline_kb = status_kb("VmRSS")
 
 def parse():
     try:
@@ -60,7 +72,7 @@ def ours():
         return exc.code, 0, True
 
 outcome = ours()  # warm-up: imports, caches
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # imports + input + one conversion
+peak_kb = status_kb("VmHWM")  # imports + input + one conversion
 parse_times, convert_times = [], []
 parsed = True
 for _ in range(repeat):
@@ -126,6 +138,7 @@ def main() -> None:
     inputs.append((plan.name, plan))
 
     load_before = os.getloadavg()[0]
+    baselines: list[float] = []
     rows_out = []
     ratios = []
     big_inputs: list[tuple[str, float, float, list[dict[str, Any]] | None]] = []
@@ -136,6 +149,7 @@ def main() -> None:
             rows_out.append(f"| `{name}` | {size_mb:.2f} | - | - | - | - | crashed: {result['error']} |")
             print(name, "ERROR", result["error"], flush=True)
             continue
+        baselines.append(result["baseline_rss_mb"])
         if not result["parsed"]:
             rows_out.append(
                 f"| `{name}` | {size_mb:.2f} | fails | {result['convert_s'] * 1000:.0f} | - | "
@@ -171,7 +185,12 @@ def main() -> None:
             big_input_notes += [
                 "",
                 f"Peak RSS per stage of one `{name}` conversion in a fresh process "
-                "(`bench/dxf/profile_memory.py`; the peak is reset at each stage boundary):",
+                "(`bench/dxf/profile_memory.py`; the peak is reset at each stage boundary). Besides "
+                "the libraries and the input bytes, geometry holds the collected outlines and lines "
+                "(the model space is streamed, never a whole ezdxf document); regions adds their "
+                "shapely polygons and polygonising; extrude the parts' mesh pieces; export the "
+                "layer meshes as trimesh holds them (float64 vertices, int64 indices) plus the "
+                "file's buffers:",
                 "",
                 "| stage | peak RSS MB | x input | RSS at its end MB |",
                 "|---|---:|---:|---:|",
@@ -186,7 +205,8 @@ def main() -> None:
             f"Output format: {args.format}; medians of {args.repeat} warm runs per input, "
             "each input in its own process.",
             "Peak RSS is the whole child process through its first conversion, before any ezdxf-only "
-            "parse: Python, numpy, shapely, trimesh and ezdxf loaded (about 100 MB before any input), "
+            "parse: Python, numpy, shapely, trimesh and ezdxf loaded "
+            f"({statistics.median(baselines) if baselines else float('nan'):.0f} MB before any input, median), "
             "the input bytes and one conversion.",
             f"Load average (1 min) on the {os.cpu_count()} cores before / after: {load_before:.2f} / "
             f"{load_after:.2f} (other work on this shared machine slows the times, not the memory).",
