@@ -141,7 +141,10 @@ def test_entities_without_handles_take_the_full_read(monkeypatch: pytest.MonkeyP
     # ezdxf numbers handle-less entities in load order, which a streamed read would not repeat.
     stripped = text[:start] + re.sub(r"\n  5\n[0-9A-F]+\n", "\n", text[start:end]) + text[end:]
     data = stripped.encode("ascii")
-    assert load_streamed(data, "dxf-ascii") is None
+    streamed = load_streamed(data, "dxf-ascii")
+    assert streamed is not None
+    with pytest.raises(StreamFailed, match="without a handle"):
+        list(streamed.modelspace())
     result = convert(data, DxfOptions(height=1))
     assert result.report["parts"]["count"] == 2
     _assert_same_as_full_read(data, monkeypatch, height=1)
