@@ -237,6 +237,9 @@ def to_dxf(layers: list[LayerMesh], unit: str) -> bytes:
     parts.reverse()
     while parts:
         out.write(parts.pop())
+        # Each part is tens of MB from the heap, not its own mapping: give its pages back before
+        # the file grows by the next one, or a large model's text is held twice at the end.
+        return_free_memory()
     out.write(text[at:].encode("utf-8"))
     return out.getvalue()
 
