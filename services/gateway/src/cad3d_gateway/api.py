@@ -174,13 +174,10 @@ async def get_artifact(
         raise ProblemError(404, "artifact_not_found", "No such artifact", f"this job has no artifact {name!r}")
     store, settings = request.app.state.store, request.app.state.settings
     # Only with a public address: the store's own endpoint is usually in-cluster, unreachable for clients.
-    url = (
-        await asyncio.to_thread(
-            store.presigned_url, artifact.key, timedelta(seconds=settings.presign_seconds), settings.s3_public_url
-        )
-        if settings.s3_public_url
-        else None
-    )
+    url = None
+    if settings.s3_public_url:
+        expires = timedelta(seconds=settings.presign_seconds)
+        url = await asyncio.to_thread(store.presigned_url, artifact.key, expires, settings.s3_public_url)
     if url:
         return RedirectResponse(url, status_code=307)
     try:

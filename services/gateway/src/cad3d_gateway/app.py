@@ -17,7 +17,8 @@ from cad3d_gateway import api, batches
 from cad3d_gateway.auth import KeyRing
 from cad3d_gateway.backends import Backends
 from cad3d_gateway.cache import CACHE_BUCKET, ResultCache
-from cad3d_gateway.dispatcher import Dispatcher, ensure_job_streams
+from cad3d_gateway.dispatcher import Dispatcher
+from cad3d_gateway.jobqueue import ensure_job_streams
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
 from cad3d_gateway.limits import BodySizeLimit
 from cad3d_gateway.problems import install_problem_handlers

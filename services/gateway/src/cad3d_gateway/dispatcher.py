@@ -41,9 +41,6 @@ from cad3d_kit.tracing import extract_context
 log = logging.getLogger("cad3d.gateway.dispatcher")
 tracer = trace.get_tracer("cad3d.gateway.dispatcher")
 
-# Re-exported: submission.py publishes with job_subject; app.py creates the streams.
-__all__ = ["CONSUMER", "Dispatcher", "ensure_job_streams", "job_stream", "job_subject", "publish_job_event"]
-
 THREE_D_FORMATS = ("glb", "stl", "obj")
 RETRYABLE_KINDS = (ErrorKind.UNAVAILABLE,)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes of one job

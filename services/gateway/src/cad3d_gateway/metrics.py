@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from cad3d_gateway.jobqueue import JOB_KINDS
+from cad3d_gateway.models import JobStatus
 from cad3d_kit.metrics import DURATION_BUCKETS
 
 HTTP_REQUESTS = Counter(
@@ -31,17 +33,15 @@ CACHE_LOOKUPS = Counter(
 )
 REJECTED = Counter("cad3d_requests_rejected_total", "Requests refused by a limit, by reason.", ["reason"])
 
-JOB_KINDS = ("dxf", "pdf", "image")
-FINISHED_STATUSES = ("succeeded", "failed", "canceled")
-
 
 def _publish_zero_series() -> None:
     # Series that only appear after their first event break rate() and alert expressions
     # (absent, not zero), so every kind x outcome is exported from start-up.
     for kind in JOB_KINDS:
         JOBS_CREATED.labels(kind)
-        for status in FINISHED_STATUSES:
-            JOBS_FINISHED.labels(kind, status)
+        for status in JobStatus:
+            if status.terminal:
+                JOBS_FINISHED.labels(kind, status.value)
 
 
 _publish_zero_series()

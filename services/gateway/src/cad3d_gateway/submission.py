@@ -17,8 +17,9 @@ from typing import Any, BinaryIO
 from cad3d_gateway import idempotency
 from cad3d_gateway.auth import Principal
 from cad3d_gateway.cache import acopy_result, reusable
-from cad3d_gateway.dispatcher import job_subject, publish_job_event
+from cad3d_gateway.dispatcher import publish_job_event
 from cad3d_gateway.images import check_pixels
+from cad3d_gateway.jobqueue import job_subject
 from cad3d_gateway.metrics import CACHE_LOOKUPS, JOBS_CREATED, JOBS_FINISHED, REJECTED
 from cad3d_gateway.models import InputInfo, JobRecord, JobStatus, utcnow
 from cad3d_gateway.options import parse_options

@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 
 from cad3d_gateway.jobstore import JobStore
-from cad3d_gateway.models import JobRecord
+from cad3d_gateway.models import JobRecord, JobStatus
 from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream
 
-TERMINAL_EVENTS = ("succeeded", "failed", "canceled")
+TERMINAL_EVENTS = frozenset(status.value for status in JobStatus if status.terminal)
 RECHECK_SECONDS = 5.0  # a lost event (a NATS reconnect) delays the answer at most this long
 
 
