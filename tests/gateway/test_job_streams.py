@@ -18,7 +18,7 @@ from cad3d_gateway.jobqueue import (
     job_stream,
     job_subject,
 )
-from cad3d_kit.messaging import JetStream
+from cad3d_kit.messaging import EVENTS_STREAM, JetStream, decode_event
 from tests.support.servers import nats_server
 
 
@@ -150,3 +150,17 @@ async def test_a_message_of_no_known_kind_keeps_the_legacy_stream_parked(js: Jet
     assert info.config.subjects == [PARKED_SUBJECT] and info.state.messages == 1
     assert await ensure_job_streams(js) == 0  # later starts neither fail nor duplicate
     assert [job for job, _ in await queued(js, "dxf")] == ["d1"]
+
+
+async def test_events_published_without_waiting_are_still_stored(js: JetStream) -> None:
+    """Lifecycle events go out as plain publishes (no acknowledgement awaited); the events stream
+    still keeps them, in order, as CloudEvents."""
+    await ensure_job_streams(js)
+    for event in ("created", "started"):
+        await js.publish_event(f"dev.cad3d.job.{event}", "/test", f"jobs.{'1' * 32}.{event}", {"n": event})
+    await js.nc.flush()
+    info = await js.js.stream_info(EVENTS_STREAM)
+    assert info.state.messages == 2
+    stored = [await js.js.get_msg(EVENTS_STREAM, seq) for seq in (info.state.first_seq, info.state.last_seq)]
+    assert [decode_event(m.data or b"")["type"] for m in stored] == ["dev.cad3d.job.created", "dev.cad3d.job.started"]
+    assert all((m.headers or {}).get("content-type") == "application/cloudevents+json" for m in stored)

@@ -1,7 +1,11 @@
-"""OpenTelemetry tracing: OTLP export when an endpoint is configured, local spans otherwise.
+"""OpenTelemetry tracing: OTLP export when an endpoint is configured, unrecorded spans otherwise.
 
 A tracer provider is always installed so trace ids exist for log correlation and for propagation
-(HTTP -> gRPC -> NATS) even when nothing is exported.
+(HTTP -> gRPC -> NATS) even when nothing is exported. Without an exporter every span is sampled out:
+it still carries a trace id (continued from the incoming context), but it records nothing, so the
+instrumentations skip collecting attributes and events that would be thrown away (under load that
+was a noticeable share of every request's CPU). With an exporter the SDK's default sampler (or
+``OTEL_TRACES_SAMPLER``) decides as usual.
 """
 
 from __future__ import annotations
@@ -12,19 +16,28 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 _provider: TracerProvider | None = None
+
+
+def make_tracer_provider(service_name: str, otlp_endpoint: str = "") -> TracerProvider:
+    """The provider setup_tracing installs (separate so it can be checked without the global)."""
+    resource = Resource.create({"service.name": service_name})
+    if not otlp_endpoint:
+        return TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    return provider
 
 
 def setup_tracing(service_name: str, otlp_endpoint: str = "") -> TracerProvider:
     global _provider
     if _provider is not None:
         return _provider
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    if otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    provider = make_tracer_provider(service_name, otlp_endpoint)
     trace.set_tracer_provider(provider)
     _provider = provider
     return provider

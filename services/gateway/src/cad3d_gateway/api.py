@@ -256,16 +256,21 @@ async def conversion_events(
     request: Request, job_id: str, principal: Annotated[Principal, Depends(require("read"))]
 ) -> StreamingResponse:
     state = request.app.state
-    await load_job(request, job_id, principal)
-    # Subscribe before reading the state, so nothing happens in between unseen.
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+        raise ProblemError(404, "job_not_found", "No such conversion")
+    # Subscribe before reading the state, so nothing happens in between unseen; the one read both
+    # checks access and opens the stream.
     subscription = await state.js.nc.subscribe(job_events_subject(job_id))
+    try:
+        job = await load_job(request, job_id, principal)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+        raise
     base = base_url(request)
 
     async def stream() -> AsyncIterator[bytes]:
         try:
-            job = await state.jobs.get(job_id)
-            if job is None:
-                return
             yield sse("status", JobView.of(job, base).model_dump(mode="json"))
             if job.status.terminal:
                 return

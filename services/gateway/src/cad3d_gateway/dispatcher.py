@@ -30,7 +30,7 @@ from cad3d.common.v1 import common_pb2
 from cad3d_gateway.backends import Backends
 from cad3d_gateway.cache import ResultCache
 from cad3d_gateway.jobqueue import CONSUMER, ensure_job_streams, job_stream, job_subject
-from cad3d_gateway.jobstore import JobNotFound, JobStore
+from cad3d_gateway.jobstore import JobNotFound, JobStore, Revision
 from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
 from cad3d_kit.conversion import ConversionError, ErrorKind
@@ -92,6 +92,9 @@ class Dispatcher:
         self._lanes: list[_Lane] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
+        # The record and KV revision this dispatcher last wrote per running job: its next write is
+        # tried on that revision instead of reading the record again first (a conflict re-reads).
+        self._written: dict[str, Revision] = {}
         self._stopping = asyncio.Event()
 
     @property
@@ -172,6 +175,7 @@ class Dispatcher:
                     await msg.nak(delay=2.0)
             finally:
                 heartbeat.cancel()
+                self._written.pop(job_id, None)
 
     async def _run(self, job_id: str, msg: Msg) -> None:
         def start(j: JobRecord) -> JobRecord | None:
@@ -182,13 +186,14 @@ class Dispatcher:
             return j
 
         try:
-            job = await self.jobs.update(job_id, start)
+            job, revision = await self.jobs.update_revision(job_id, start)
         except JobNotFound:  # deleted (or expired) while queued
             await msg.ack()
             return
         if job.status.terminal:  # canceled while queued
             await msg.ack()
             return
+        self._written[job_id] = (job, revision)
         await publish_job_event(self.js, job, "started", {"attempt": job.attempts})
         started = time.perf_counter()
         failure: ConversionError | None = None
@@ -216,10 +221,12 @@ class Dispatcher:
                     j.status, j.stage = JobStatus.queued, f"retrying after {error.code}"
                     return j
 
-                await self.jobs.update(job_id, requeue)
+                await self.jobs.update(job_id, requeue, self._written.get(job_id))
                 await msg.nak(delay=delay)
                 return
-            job = await self.jobs.update(job_id, lambda j: None if j.status.terminal else self._fail(j, error))
+            job = await self.jobs.update(
+                job_id, lambda j: None if j.status.terminal else self._fail(j, error), self._written.get(job_id)
+            )
             if job.status != JobStatus.failed:  # canceled meanwhile
                 await msg.ack()
                 return
@@ -236,7 +243,7 @@ class Dispatcher:
             j.artifacts, j.report, j.warnings, j.converter_version = response_artifacts, report, warnings, version
             return j
 
-        job = await self.jobs.update(job_id, succeed)
+        job = await self.jobs.update(job_id, succeed, self._written.get(job_id))
         if job.status != JobStatus.succeeded:  # canceled while the service was converting
             await self._discard_outputs(job)
             await msg.ack()
@@ -307,7 +314,9 @@ class Dispatcher:
                 j.stage = stage
                 return j
 
-            job = await self.jobs.update(job_id, change)
+            job, revision = await self.jobs.update_revision(job_id, change, self._written.get(job_id))
+            if job.status == JobStatus.running:
+                self._written[job_id] = (job, revision)
             await publish_job_event(self.js, job, "progress", {"stage": stage, "message": message})
 
         return on_progress

@@ -25,6 +25,9 @@ from cad3d_gateway.models import JobRecord, JobStatus
 
 JOBS_BUCKET = "cad3d_jobs"
 
+# A job record with the KV revision it was read or written at.
+Revision = tuple[JobRecord, int]
+
 
 class JobNotFound(KeyError):
     pass
@@ -110,25 +113,45 @@ class JobStore:
                 return page, (job_id if more else None)
         return page, None
 
-    async def update(self, job_id: str, change: Callable[[JobRecord], JobRecord | None]) -> JobRecord:
-        """Apply ``change`` atomically; returning None from it means "leave as is"."""
+    async def update(
+        self, job_id: str, change: Callable[[JobRecord], JobRecord | None], known: Revision | None = None
+    ) -> JobRecord:
+        """Apply ``change`` atomically; returning None from it means "leave as is".
+
+        ``known`` is the record and KV revision this caller wrote last (see ``update_revision``): the
+        change is then tried on it without reading the record first, and only a conflict (someone
+        else wrote since) costs the read.
+        """
+        return (await self.update_revision(job_id, change, known))[0]
+
+    async def update_revision(
+        self, job_id: str, change: Callable[[JobRecord], JobRecord | None], known: Revision | None = None
+    ) -> Revision:
+        """``update``, also returning the KV revision of the record as left (for a later ``known``)."""
         for _ in range(50):
-            try:
-                entry = await self.kv.get(job_id)
-            except KeyNotFoundError:
-                raise JobNotFound(job_id) from None
-            if entry.value is None:
-                raise JobNotFound(job_id)
-            current = JobRecord.model_validate_json(entry.value)
+            guessed = known is not None
+            if known is not None:
+                (current, revision), known = known, None
+            else:
+                try:
+                    entry = await self.kv.get(job_id)
+                except KeyNotFoundError:
+                    raise JobNotFound(job_id) from None
+                if entry.value is None or entry.revision is None:
+                    raise JobNotFound(job_id)
+                current, revision = JobRecord.model_validate_json(entry.value), entry.revision
             updated = change(current.model_copy(deep=True))
             if updated is None:
-                return current
+                if guessed:  # "leave as is" judged on what may be stale: judge the stored record
+                    continue
+                return current, revision
             try:
-                await self.kv.update(job_id, updated.model_dump_json().encode(), last=entry.revision)
+                revision = await self.kv.update(job_id, updated.model_dump_json().encode(), last=revision)
             except KeyWrongLastSequenceError:
-                await asyncio.sleep(0.01)
+                if not guessed:
+                    await asyncio.sleep(0.01)
                 continue
             if updated.status.terminal and not current.status.terminal:
                 await self.release(updated)
-            return updated
+            return updated, revision
         raise RuntimeError(f"job {job_id} is updated too often to change")
