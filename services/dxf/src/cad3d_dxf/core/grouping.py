@@ -29,7 +29,7 @@ def build_regions(
     plain = [c for c in collected.contours if c.hatch_group < 0 and resolve(c.layer).include]
     for contour, polys in zip(plain, ring_polygons([c.points for c in plain], min_area), strict=True):
         key = extrusion_key(resolve(contour.layer), contour.z, contour.thickness, scale)
-        groups[key].extend(Region(p, contour.layer, contour.handle) for p in polys)
+        groups[key].extend(Region(p, contour.layer, contour.handle, contour.color) for p in polys)
         stats.closed_contours += 1
 
     hatch_rings: dict[int, list[Any]] = defaultdict(list)
@@ -42,7 +42,7 @@ def build_regions(
         key = extrusion_key(resolve(first.layer), first.z, 0.0, scale)
         # A hatch fills its own boundary paths by even-odd (islands are holes) before it meets
         # the other outlines of its group.
-        filled, _ = nest_by_containment([Region(p, first.layer, first.handle) for p in polys])
+        filled, _ = nest_by_containment([Region(p, first.layer, first.handle, first.color) for p in polys])
         groups[key].extend(filled)
         stats.hatch_regions += len(filled)
     del plain, hatch_rings

@@ -11,7 +11,7 @@ from cad3d_kit.conversion import ConversionWarning
 from .rules import ResolvedLayer
 
 # Bump whenever the output for the same input and options changes: it is part of the result-cache key.
-CONVERTER_VERSION = "cad3d-dxf/0.2.0"
+CONVERTER_VERSION = "cad3d-dxf/0.3.0"
 FLATTEN_RELATIVE = 1e-4  # curve sagitta as a fraction of the drawing diagonal
 HEAL_RELATIVE = 1e-5  # endpoint gaps healed up to this fraction of the drawing diagonal
 
@@ -28,6 +28,7 @@ class Part:
     polygon: Polygon  # output units, recentred
     key: ExtrusionKey
     role: str
+    color: tuple[int, int, int] | None = None  # the entity's; None: the layer decides (colours.py)
 
 
 @dataclass

@@ -17,8 +17,9 @@ from shapely.geometry import Polygon
 
 from cad3d_kit.conversion import ConversionResult, ProgressCallback
 
+from .colours import RGB, hex_colour, order_by_colour, part_colour
 from .dwg import dwg_to_dxf
-from .entities import RGB, Collected, EntityCollector
+from .entities import Collected, EntityCollector
 from .errors import NOTHING_TO_EXTRUDE, ConversionError, unreadable
 from .export import LayerMesh, export
 from .extrusion import MeshArrays, extrude_many, is_watertight, signed_volume
@@ -36,7 +37,7 @@ from .parts import (
 from .reading import SourceInfo, detect_format, is_model_space, layer_display_name, load_document, select_layout
 from .regions import Region, merge_overlapping, nest_by_containment
 from .report import MAX_LISTED, build_report, skip_warnings
-from .rules import LayerResolver, ResolvedLayer
+from .rules import LayerResolver
 from .streaming import StreamFailed, load_streamed
 from .tilted import extrude_tilted
 from .units import scale_to_output
@@ -126,20 +127,25 @@ def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: f
     return np.asarray(np.round(centre / magnitude) * magnitude, dtype=float)
 
 
-def _merge_groups(
-    groups: dict[ExtrusionKey, list[Region]], min_area: float, stats: RegionStats
-) -> list[tuple[str, Polygon, ExtrusionKey]]:
+_Merged = tuple[str, Polygon, ExtrusionKey, RGB | None]
+
+
+def _merge_groups(groups: dict[ExtrusionKey, list[Region]], min_area: float, stats: RegionStats) -> list[_Merged]:
     """Nest holes and union touching parts per extrusion group; each group is dropped once merged."""
-    merged: list[tuple[str, Polygon, ExtrusionKey]] = []
+    merged: list[_Merged] = []
     for key in list(groups):
         filled, dropped = nest_by_containment(groups.pop(key))
         stats.duplicates_dropped += dropped
-        by_layer: dict[str, list[Polygon]] = defaultdict(list)
+        by_layer: dict[str, tuple[list[Polygon], list[RGB | None]]] = defaultdict(lambda: ([], []))
         for region in filled:
-            by_layer[region.layer].append(region.polygon)
+            polys, colors = by_layer[region.layer]
+            polys.append(region.polygon)
+            colors.append(region.color)
         del filled
-        for layer, polys in by_layer.items():
-            merged.extend((layer, poly, key) for poly in merge_overlapping(polys) if poly.area > min_area)
+        for layer, (polys, colors) in by_layer.items():
+            merged.extend(
+                (layer, poly, key, color) for poly, color in merge_overlapping(polys, colors) if poly.area > min_area
+            )
     return merged
 
 
@@ -147,9 +153,7 @@ def _merge_groups(
 _MOVE_CHUNK = 4096
 
 
-def _placed_parts(
-    merged: list[tuple[str, Polygon, ExtrusionKey]], offset: np.ndarray, scale: float, resolve: LayerResolver
-) -> list[Part]:
+def _placed_parts(merged: list[_Merged], offset: np.ndarray, scale: float, resolve: LayerResolver) -> list[Part]:
     """Recentred, output-unit parts; ``merged`` is consumed.
 
     Moving a shapely geometry copies it, so the parts are moved a chunk at a time and each
@@ -161,18 +165,23 @@ def _placed_parts(
     while merged:
         chunk = merged[:_MOVE_CHUNK]
         del merged[:_MOVE_CHUNK]
-        polygons = np.asarray([poly for _, poly, _ in chunk], dtype=object)
+        polygons = np.asarray([poly for _, poly, _, _ in chunk], dtype=object)
         if not identity:
             polygons = shapely.transform(polygons, lambda c: (c - offset) * scale)
         parts.extend(
-            Part(layer, poly, key, resolve(layer).role) for (layer, _, key), poly in zip(chunk, polygons, strict=True)
+            Part(layer, poly, key, resolve(layer).role, color)
+            for (layer, _, key, color), poly in zip(chunk, polygons, strict=True)
         )
     return parts
 
 
+# A mesh piece with the colour of the entity it came from (None: the layer decides, colours.py).
+_Piece = tuple[RGB | None, MeshArrays]
+
+
 @dataclass
 class _Solids:
-    layer_meshes: dict[str, list[MeshArrays]]  # pieces per layer, concatenated only for export
+    layer_meshes: dict[str, list[_Piece]]  # pieces per layer, concatenated only for export
     layer_stats: dict[str, dict[str, Any]]
     part_rows: list[dict[str, Any]]
     watertight_parts: int
@@ -180,17 +189,18 @@ class _Solids:
 
 
 def _extrude_parts(parts: list[Part]) -> _Solids:
-    """Extrude every part, one batch per layer; per-layer statistics and the first report rows."""
-    layer_meshes: dict[str, list[MeshArrays]] = defaultdict(list)
+    """Extrude every part, one batch per layer and colour; per-layer statistics and the first
+    report rows."""
+    layer_meshes: dict[str, list[_Piece]] = defaultdict(list)
     layer_stats: dict[str, dict[str, Any]] = {}
     part_rows: list[dict[str, Any]] = []
     watertight_parts = 0
     total_volume = 0.0
-    parts_by_layer: dict[str, list[int]] = defaultdict(list)
+    parts_by_colour: dict[tuple[str, RGB | None], list[int]] = defaultdict(list)
     for index, part in enumerate(parts):
-        parts_by_layer[part.layer].append(index)
+        parts_by_colour[(part.layer, part.color)].append(index)
     part_areas = shapely.area(np.asarray([p.polygon for p in parts], dtype=object)) if parts else np.zeros(0)
-    for layer, indices in parts_by_layer.items():
+    for (layer, color), indices in parts_by_colour.items():
         layer_parts = [parts[i] for i in indices]
         extruded = extrude_many(
             [p.polygon for p in layer_parts],
@@ -200,16 +210,15 @@ def _extrude_parts(parts: list[Part]) -> _Solids:
         if not any(len(piece.faces) for piece in extruded.pieces):
             continue
         # Kept in pieces: each layer is copied into one mesh once, at the end, piece by piece.
-        layer_meshes[layer].extend(extruded.pieces)
+        layer_meshes[layer].extend((color, piece) for piece in extruded.pieces)
         areas = part_areas[indices]
         watertight_parts += int(extruded.watertight.sum())
         total_volume += float(extruded.volumes.sum())
-        layer_stats[layer] = {
-            "parts": len(indices),
-            "area": float(areas.sum()),
-            "volume": float(extruded.volumes.sum()),
-            "watertight_parts": int(extruded.watertight.sum()),
-        }
+        entry = layer_stats.setdefault(layer, {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0})
+        entry["parts"] += len(indices)
+        entry["area"] += float(areas.sum())
+        entry["volume"] += float(extruded.volumes.sum())
+        entry["watertight_parts"] += int(extruded.watertight.sum())
         for offset_in_layer, (index, part) in enumerate(zip(indices, layer_parts, strict=True)):
             if len(part_rows) >= MAX_LISTED:
                 break
@@ -229,13 +238,30 @@ def _extrude_parts(parts: list[Part]) -> _Solids:
     return _Solids(layer_meshes, layer_stats, part_rows, watertight_parts, total_volume)
 
 
-def _rgb_for(layer: str, resolved: ResolvedLayer, collected: Collected, layer_rgb: dict[str, Any]) -> Any:
-    if resolved.color is not None:
-        return resolved.color
-    counts = collected.layer_colors.get(layer)
-    if counts:
-        return counts.most_common(1)[0][0]
-    return layer_rgb.get(layer)
+@dataclass
+class _ColouredLayer:
+    color: RGB  # the layer's own colour (rule, else its most common entity colour, else the table's)
+    pieces: list[tuple[RGB, MeshArrays]]  # each piece's final colour (colours.py), faceless ones dropped
+
+
+def _resolve_colours(
+    layer_meshes: dict[str, list[_Piece]],
+    resolve: LayerResolver,
+    collected: Collected,
+    layer_rgb: dict[str, RGB | None],
+) -> dict[str, _ColouredLayer]:
+    """Every piece's final colour; ``layer_meshes`` is emptied (its meshes move, nothing is copied)."""
+    coloured: dict[str, _ColouredLayer] = {}
+    for name in sorted(layer_meshes):
+        pieces = layer_meshes.pop(name)
+        rule = resolve(name.removesuffix(" floor")).color
+        counts = collected.layer_colors.get(name)
+        fallback = counts.most_common(1)[0][0] if counts else layer_rgb.get(name)
+        coloured[name] = _ColouredLayer(
+            part_colour(rule, None, fallback),
+            [(part_colour(rule, color, fallback), mesh) for color, mesh in pieces if len(mesh.faces)],
+        )
+    return coloured
 
 
 def run(
@@ -291,7 +317,7 @@ def run(
     tilted = extrude_tilted(collected.tilted, resolve, scale, min_area)
     collected.tilted.clear()
     offset = _recentre_offset(
-        [poly for _, poly, _ in merged_parts],
+        [poly for _, poly, _, _ in merged_parts],
         [m.vertices for m in collected.meshes if resolve(m.layer).include] + [t.mesh.vertices for t in tilted],
         scale,
     )
@@ -314,7 +340,7 @@ def run(
     for tilted_index, solid in enumerate(tilted, start=len(parts)):
         volume = signed_volume(solid.mesh)
         tight = is_watertight(solid.mesh.faces)
-        layer_meshes[solid.layer].append(solid.mesh)
+        layer_meshes[solid.layer].append((solid.color, solid.mesh))
         entry = layer_stats.setdefault(solid.layer, {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0})
         entry["parts"] += 1
         entry["area"] += solid.area * scale**2
@@ -342,7 +368,7 @@ def run(
         vertices = passed.vertices.copy()
         vertices[:, :2] = (vertices[:, :2] - offset) * scale
         vertices[:, 2] *= scale
-        layer_meshes[passed.layer].append(MeshArrays(vertices, passed.faces))
+        layer_meshes[passed.layer].append((passed.color, MeshArrays(vertices, passed.faces)))
         layer_stats.setdefault(
             passed.layer,
             {"parts": 0, "area": 0.0, "volume": 0.0, "watertight_parts": 0},
@@ -353,7 +379,7 @@ def run(
     return_free_memory()
     lap("extrude_ms")
 
-    pieces = [piece for meshes in layer_meshes.values() for piece in meshes if len(piece.vertices)]
+    pieces = [piece for meshes in layer_meshes.values() for _, piece in meshes if len(piece.vertices)]
     bbox: dict[str, list[float]] = {}
     if pieces:
         shift = np.array([offset[0] * scale, offset[1] * scale, 0.0])
@@ -363,6 +389,8 @@ def run(
     has_geometry = any(len(piece.faces) for piece in pieces)
     del pieces
 
+    coloured = _resolve_colours(layer_meshes, resolve, collected, layer_rgb)
+    layer_colours = {name: list(dict.fromkeys(hex_colour(rgb) for rgb, _ in c.pieces)) for name, c in coloured.items()}
     for name in set(layer_rgb) | collected.layers:  # every layer appears in the report, used or not
         resolve(name)
     offset_out = [float(offset[0] * scale), float(offset[1] * scale), 0.0]
@@ -386,6 +414,7 @@ def run(
         collected,
         stats,
         layer_stats,
+        layer_colours,
         part_rows,
         watertight_parts,
         part_count,
@@ -412,9 +441,15 @@ def run(
     progress(85.0, "export", f"writing {options.format}")
     # One mesh per layer, each consuming its pieces as it is filled: the geometry exists once.
     layers_out: list[LayerMesh] = []
-    for name in sorted(layer_meshes):
-        color = _rgb_for(name, resolve(name.removesuffix(" floor")), collected, layer_rgb)
-        layers_out.append(LayerMesh(name, MeshArrays.concatenate(layer_meshes.pop(name), consume=True), color))
+    for name in list(coloured):
+        layer = coloured.pop(name)
+        if not layer.pieces:
+            continue
+        # Each colour's pieces side by side: writers take a colour as a slice of the layer's mesh.
+        ordered, runs = order_by_colour(layer.pieces)
+        layer_colour = layer.color
+        del layer
+        layers_out.append(LayerMesh(name, MeshArrays.concatenate(ordered, consume=True), layer_colour, runs))
         return_free_memory()  # the pieces just copied, before the next layer's mesh is allocated
     artifacts = export(options.format, layers_out, metadata, options.output_unit)
     lap("export_ms")

@@ -12,11 +12,12 @@ from shapely.geometry.base import BaseGeometry
 
 @dataclass(slots=True)
 class Region:
-    """A filled area (may have holes) with the layer of the outline that made it."""
+    """A filled area (may have holes) with the layer and colour of the outline that made it."""
 
     polygon: Polygon
     layer: str
     handle: str
+    color: tuple[int, int, int] | None = None  # None: no single entity made it (loose lines)
 
 
 def polygons_of(geometry: BaseGeometry) -> list[Polygon]:
@@ -133,27 +134,31 @@ def nest_by_containment(regions: list[Region]) -> tuple[list[Region], int]:
             shell = Polygon(rings[index].exterior, [rings[h].exterior for h in own]) if own else rings[index]
         if others:
             cut = shell.difference(shapely.union_all(ring_array[others]))
-            filled.extend(Region(p, region.layer, region.handle) for p in polygons_of(cut))
+            filled.extend(Region(p, region.layer, region.handle, region.color) for p in polygons_of(cut))
         else:
-            filled.append(Region(shell, region.layer, region.handle))
+            filled.append(Region(shell, region.layer, region.handle, region.color))
     return filled, len(duplicates)
 
 
-def merge_overlapping(polygons: list[Polygon]) -> list[Polygon]:
+Colour = tuple[int, int, int] | None
+
+
+def merge_overlapping(polygons: list[Polygon], colors: list[Colour]) -> list[tuple[Polygon, Colour]]:
     """Union only the polygons that touch or overlap; the rest pass through untouched.
 
     A cascaded union over thousands of separate parts (columns, furniture) costs far more than
-    finding the few that actually meet.
+    finding the few that actually meet. A union takes the colour of its largest polygon: the
+    geometry does not depend on colours.
     """
     if len(polygons) <= 1:
-        return polygons
+        return list(zip(polygons, colors, strict=True))
     array = np.asarray(polygons, dtype=object)
     tree = shapely.STRtree(array)
     left, right = tree.query(array, predicate="intersects")
     mask = left < right
     left, right = left[mask], right[mask]
     if len(left) == 0:
-        return polygons
+        return list(zip(polygons, colors, strict=True))
     labels = np.arange(len(polygons))
     while True:  # connected components by label propagation
         merged = labels.copy()
@@ -163,12 +168,13 @@ def merge_overlapping(polygons: list[Polygon]) -> list[Polygon]:
         if np.array_equal(merged, labels):
             break
         labels = merged
-    result: list[Polygon] = []
+    result: list[tuple[Polygon, Colour]] = []
     order = np.argsort(labels, kind="stable")
     groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
     for group in groups:
         if len(group) == 1:
-            result.append(polygons[int(group[0])])
+            result.append((polygons[int(group[0])], colors[int(group[0])]))
         else:
-            result.extend(polygons_of(shapely.union_all(array[group])))
+            color = colors[int(group[np.argmax(shapely.area(array[group]))])]
+            result.extend((p, color) for p in polygons_of(shapely.union_all(array[group])))
     return result

@@ -43,6 +43,7 @@ def build_report(
     collected: Collected,
     stats: RegionStats,
     layer_stats: dict[str, dict[str, Any]],
+    layer_colours: dict[str, list[str]],
     part_rows: list[dict[str, Any]],
     watertight_parts: int,
     part_count: int,
@@ -69,6 +70,7 @@ def build_report(
             "base": resolved.base,
         }
         entry.update({k: (float(v) if isinstance(v, float) else int(v)) for k, v in layer_stats.get(name, {}).items()})
+        entry["colors"] = layer_colours.get(name, [])
         layers[name] = entry
     return {
         "converter_version": CONVERTER_VERSION,

@@ -18,6 +18,7 @@ class TiltedSolid:
     area: float  # drawing units^2
     key: ExtrusionKey  # output units, measured along the outline's own normal
     holes: int
+    color: tuple[int, int, int] | None
 
 
 def extrude_tilted(
@@ -41,6 +42,7 @@ def extrude_tilted(
                     float(polygon.area),
                     key,
                     len(polygon.interiors),
+                    contour.color,
                 )
             )
     return solids

@@ -70,6 +70,29 @@ def parallel_wall_bands(segments: np.ndarray, min_gap: float, max_gap: float, mi
     return [band for band in bands if band.area > 0]
 
 
+Colour = tuple[int, int, int] | None
+
+
+def _union_colours(polys: list[Polygon], colors: list[Colour], merged: list[Polygon]) -> list[Colour]:
+    """The colour of each polygon of a union: that of the largest input inside it that has one
+    (None when none has: the layer decides, colours.py)."""
+    if len(set(colors)) == 1:
+        return [colors[0]] * len(merged)
+    coloured = np.asarray([i for i, c in enumerate(colors) if c is not None])
+    result: list[Colour] = [None] * len(merged)
+    if not len(coloured) or not merged:
+        return result
+    inputs = np.asarray(polys, dtype=object)[coloured]
+    points, areas = shapely.point_on_surface(inputs), shapely.area(inputs)
+    source, target = shapely.STRtree(np.asarray(merged, dtype=object)).query(points, predicate="intersects")
+    best = np.full(len(merged), -1.0)
+    for s, t in zip(source.tolist(), target.tolist(), strict=True):
+        if areas[s] > best[t]:
+            best[t] = areas[s]
+            result[t] = colors[int(coloured[s])]
+    return result
+
+
 def classify_plan(
     parts: list[Part], bands: dict[str, list[Polygon]], preset: Preset, resolve: LayerResolver, stats: RegionStats
 ) -> list[Part]:
@@ -81,6 +104,7 @@ def classify_plan(
     min_room_area = (preset.max_wall_thickness_mm * resolve.mm_to_output) ** 2
     result: list[Part] = []
     walls: dict[tuple[str, ExtrusionKey], list[Polygon]] = defaultdict(list)
+    wall_colors: dict[tuple[str, ExtrusionKey], list[Colour]] = defaultdict(list)
     room_polys: list[tuple[str, Polygon]] = []
     for part in parts:
         if part.role not in ("", "wall"):
@@ -90,6 +114,7 @@ def classify_plan(
         width = 2.0 * poly.area / poly.length if poly.length > 0 else 0.0
         if width <= max_width:
             walls[(part.layer, part.key)].append(poly)
+            wall_colors[(part.layer, part.key)].append(part.color)
             # Spaces enclosed by a wall ring are rooms.
             room_polys.extend(
                 (part.layer, Polygon(ring)) for ring in poly.interiors if Polygon(ring).area >= min_room_area
@@ -98,11 +123,14 @@ def classify_plan(
             room_polys.append((part.layer, poly))
     for layer, layer_bands in bands.items():
         resolved = resolve(layer)
-        walls[(layer, ExtrusionKey(round(resolved.base, 9), round(resolved.height, 9)))].extend(layer_bands)
+        wall_key = (layer, ExtrusionKey(round(resolved.base, 9), round(resolved.height, 9)))
+        walls[wall_key].extend(layer_bands)
+        wall_colors[wall_key].extend([None] * len(layer_bands))  # lines carry no colour here
     for (layer, key), polys in walls.items():
-        for wall in polygons_of(shapely.union_all(polys)):
+        merged = polygons_of(shapely.union_all(polys))
+        for wall, color in zip(merged, _union_colours(polys, wall_colors[(layer, key)], merged), strict=True):
             stats.walls_from_lines += 1
-            result.append(Part(layer, wall, key, "wall"))
+            result.append(Part(layer, wall, key, "wall", color))
     for layer, room in room_polys:
         stats.rooms += 1
         result.append(Part(f"{layer} floor", room, slab, "slab"))
