@@ -26,7 +26,7 @@ from cad3d_kit.conversion import (
 )
 from cad3d_kit.errors import location_to_proto
 from cad3d_kit.metrics import CONVERSION_DURATION, CONVERSIONS
-from cad3d_kit.storage import ArtifactStore, ObjectNotFound, validate_key
+from cad3d_kit.storage import ArtifactStore, ObjectNotFound, aget, aput, validate_key
 
 # Runs the service's core for one request: (request, input bytes, progress, time left) -> result.
 Executor = Callable[[Any, bytes, ProgressCallback, float | None], Awaitable[ConversionResult]]
@@ -90,7 +90,7 @@ class ConversionRpc:
                     "input_not_reachable", f"this service cannot read bucket {ref.bucket!r}", ErrorKind.PRECONDITION
                 )
             try:
-                return await asyncio.to_thread(self.store.get, validate_key(ref.key))
+                return await aget(self.store, validate_key(ref.key))
             except ObjectNotFound:
                 raise ConversionError("input_not_found", f"no object {ref.key!r} in the store") from None
             except ValueError as exc:
@@ -110,7 +110,7 @@ class ConversionRpc:
                 )
             prefix = validate_key(output.prefix.rstrip("/"))
             for item in result.artifacts:
-                stored = await asyncio.to_thread(self.store.put, f"{prefix}/{item.name}", item.data, item.media_type)
+                stored = await aput(self.store, f"{prefix}/{item.name}", item.data, item.media_type)
                 artifacts.append(
                     common_pb2.Artifact(
                         descriptor=common_pb2.ArtifactDescriptor(

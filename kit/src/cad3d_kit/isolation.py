@@ -33,6 +33,7 @@ log = logging.getLogger("cad3d.isolation")
 _progress_queue: Any = None
 _current_task = ""
 _last_sent = 0.0
+_sent_any = False  # whether the current task put any progress on the queue
 # Progress crosses two processes and a network hop per event; nobody watches a bar move faster than
 # this, and most conversions finish before the first interval is up (they then send none at all).
 PROGRESS_INTERVAL = 0.1
@@ -51,10 +52,10 @@ def _init_worker(memory_mb: int, progress_queue: Any, preload: Sequence[str]) ->
 
 
 def _emit(percent: float, stage: str, message: str) -> None:
-    global _last_sent
+    global _last_sent, _sent_any
     now = time.monotonic()
     if _progress_queue is not None and now - _last_sent >= PROGRESS_INTERVAL:
-        _last_sent = now
+        _last_sent, _sent_any = now, True
         _progress_queue.put((_current_task, percent, stage, message))
 
 
@@ -63,11 +64,15 @@ def _resolve(target: str) -> Callable[..., ConversionResult]:
     return getattr(importlib.import_module(module), name)
 
 
-def _run_task(task_id: str, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ConversionResult:
-    global _current_task, _last_sent
-    _current_task, _last_sent = task_id, time.monotonic()
+def _run_task(
+    task_id: str, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[ConversionResult, bool]:
+    """The target's result, and whether any progress of this task went on the queue."""
+    global _current_task, _last_sent, _sent_any
+    _current_task, _last_sent, _sent_any = task_id, time.monotonic(), False
     try:
-        return _resolve(target)(*args, progress=_emit, **kwargs)
+        result = _resolve(target)(*args, progress=_emit, **kwargs)
+        return result, _sent_any
     except MemoryError:
         raise ConversionError(
             "memory_budget_exceeded", "the conversion needed more memory than its budget", ErrorKind.RESOURCE_EXHAUSTED
@@ -80,7 +85,9 @@ def _run_task(task_id: str, target: str, args: tuple[Any, ...], kwargs: dict[str
         ) from None
     finally:
         # End-of-task marker: the parent waits for it so no progress event arrives after the result.
-        if _progress_queue is not None:
+        # Only after progress was sent: most conversions finish before the first interval is up,
+        # and then there is nothing to wait for (no marker, no wait, no hand-off between threads).
+        if _progress_queue is not None and _sent_any:
             _progress_queue.put((task_id, None, "", ""))
 
 
@@ -141,8 +148,9 @@ class IsolatedRunner:
         self._listeners[task_id] = (progress, finished)
         future = self._pool.schedule(_run_task, args=(task_id, target, args, kwargs), timeout=timeout)
         try:
-            result = await asyncio.wrap_future(future)
-            await asyncio.to_thread(finished.wait, 2.0)
+            result, sent_progress = await asyncio.wrap_future(future)
+            if sent_progress:
+                await asyncio.to_thread(finished.wait, 2.0)
             return result
         except FutureTimeout:
             raise ConversionError(

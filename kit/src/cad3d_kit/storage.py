@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from cad3d_kit.settings import ComponentSettings
 
 CHUNK = 1024 * 1024
+# Objects up to this size in the local store are read and written on the event loop (see aget).
+INLINE_MAX_BYTES = 256 * 1024
 
 
 class ObjectNotFound(KeyError):
@@ -88,10 +90,16 @@ class LocalArtifactStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        path = (self.root / validate_key(key)).resolve()
-        if not path.is_relative_to(self.root):
-            raise ValueError(f"invalid object key: {key!r}")
-        return path
+        # validate_key rules out every lexical way out of the root (absolute keys, '..', empty
+        # parts), so the joined path stays under it without resolving each key (an lstat per path
+        # component, on every read and write); only we create entries in this folder.
+        return self.root.joinpath(*validate_key(key).split("/"))
+
+    def size_of(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
 
     def put(self, key: str, data: bytes, media_type: str) -> StoredObject:
         return self.put_stream(key, io.BytesIO(data), media_type)
@@ -301,3 +309,41 @@ def store_from_settings(settings: ComponentSettings, create_bucket: bool = False
 
 async def acheck(store: ArtifactStore) -> None:
     await asyncio.to_thread(store.check)
+
+
+# Async access for callers on an event loop. A store call blocks, so it normally runs in a worker
+# thread; but a small object in the local store is a few syscalls on a local disk, which cost less
+# than handing the call to a thread and back (under load those hand-offs were a noticeable share of
+# each small conversion). Object storage and large objects always go to a thread.
+
+
+def _inline(store: ArtifactStore, size: int) -> bool:
+    return isinstance(store, LocalArtifactStore) and size <= INLINE_MAX_BYTES
+
+
+async def aget(store: ArtifactStore, key: str) -> bytes:
+    if isinstance(store, LocalArtifactStore) and store.size_of(key) <= INLINE_MAX_BYTES:
+        return store.get(key)
+    return await asyncio.to_thread(store.get, key)
+
+
+async def aput(store: ArtifactStore, key: str, data: bytes, media_type: str) -> StoredObject:
+    if _inline(store, len(data)):
+        return store.put(key, data, media_type)
+    return await asyncio.to_thread(store.put, key, data, media_type)
+
+
+async def aput_stream(store: ArtifactStore, key: str, stream: BinaryIO, media_type: str, size: int) -> StoredObject:
+    """``size``: the stream's length (measured beforehand), which decides where the write runs."""
+    if _inline(store, size):
+        return store.put_stream(key, stream, media_type)
+    return await asyncio.to_thread(store.put_stream, key, stream, media_type)
+
+
+async def ameasure_stream(stream: BinaryIO) -> tuple[int, str]:
+    """measure_stream; a small stream is hashed in place (microseconds), a large one in a thread."""
+    stream.seek(0, os.SEEK_END)
+    length = stream.tell()
+    if length <= INLINE_MAX_BYTES:
+        return measure_stream(stream)
+    return await asyncio.to_thread(measure_stream, stream)

@@ -35,7 +35,7 @@ from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
 from cad3d_kit.conversion import ConversionError, ErrorKind
 from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream, fetch_batch
-from cad3d_kit.storage import ArtifactStore
+from cad3d_kit.storage import ArtifactStore, aput
 from cad3d_kit.tracing import extract_context
 
 log = logging.getLogger("cad3d.gateway.dispatcher")
@@ -354,9 +354,7 @@ class Dispatcher:
             warnings += [json_format.MessageToDict(w, preserving_proto_field_name=True) for w in response.warnings]
             version = f"{version}+{response.converter_version}"
         report_data = json.dumps(report, indent=2).encode()
-        stored = await asyncio.to_thread(
-            self.store.put, f"{job.output_prefix}/report.json", report_data, "application/json"
-        )
+        stored = await aput(self.store, f"{job.output_prefix}/report.json", report_data, "application/json")
         artifacts.append(
             ArtifactInfo(
                 name="report.json",
@@ -372,9 +370,7 @@ class Dispatcher:
         d = artifact.descriptor
         if artifact.WhichOneof("content") == "inline_data":
             # The service could not reach our store; keep the bytes ourselves.
-            stored = await asyncio.to_thread(
-                self.store.put, f"{job.output_prefix}/{d.name}", artifact.inline_data, d.media_type
-            )
+            stored = await aput(self.store, f"{job.output_prefix}/{d.name}", artifact.inline_data, d.media_type)
             key = stored.key
         else:
             key = artifact.object.key

@@ -26,7 +26,7 @@ from cad3d_gateway.options import parse_options
 from cad3d_gateway.problems import ProblemError
 from cad3d_gateway.webhooks import check_callback_url
 from cad3d_kit.detect import detect
-from cad3d_kit.storage import ObjectNotFound, measure_stream
+from cad3d_kit.storage import ObjectNotFound, ameasure_stream, aput_stream
 
 
 def new_job_id() -> str:
@@ -154,7 +154,7 @@ async def submit(
     key = f"tenants/{principal.tenant}/jobs/{job_id}/input/source.{detected.extension}"
     # Hash before storing anything: a cache hit or an idempotent replay then writes no input, and a
     # hit copies the earlier job's input server-side instead (the upload is already spooled locally).
-    size, sha256 = await asyncio.to_thread(measure_stream, submission.stream)
+    size, sha256 = await ameasure_stream(submission.stream)
     if idempotency_key is not None:
         fingerprint = idempotency.fingerprint(sha256, job_options)
         earlier = await idempotency.claim(state.jobs.kv, principal.tenant, idempotency_key, fingerprint, job_id)
@@ -190,7 +190,7 @@ async def submit(
             await state.webhooks.enqueue(cached)
         return Submitted(cached, cached=True)
     # Never empty here: detection needed the first bytes.
-    await asyncio.to_thread(state.store.put_stream, key, submission.stream, detected.media_type)
+    await aput_stream(state.store, key, submission.stream, detected.media_type, size)
     await state.jobs.create(job)
     await asyncio.gather(
         state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id),
