@@ -90,3 +90,29 @@ async def test_leave_as_is_on_a_known_copy_is_judged_on_the_stored_record(jobs: 
         job.id, lambda j: progressed(j) if j.status == JobStatus.running else None, (outdated, revision)
     )
     assert result.progress == 40.0
+
+
+async def active_keys(jobs: JobStore) -> list[str]:
+    return [key for key in await jobs.kv.keys() if key.startswith("active.")]
+
+
+def finished(job: JobRecord) -> JobRecord:
+    job.status = JobStatus.succeeded
+    return job
+
+
+async def test_only_jobs_created_under_a_limit_hold_an_active_key(jobs: JobStore) -> None:
+    counted = record("1" * 32)
+    uncounted = record("2" * 32).model_copy(update={"counted": False})
+    await jobs.create(counted)
+    await jobs.create(uncounted)
+    assert await jobs.active_count("ci") == 1
+    await jobs.update(counted.id, finished)  # finishing releases the key
+    await jobs.update(uncounted.id, finished)
+    assert await jobs.active_count("ci") == 0 and await active_keys(jobs) == []
+
+
+def test_records_from_before_the_field_count_as_holding_a_key() -> None:
+    stored = record().model_dump(mode="json")
+    del stored["counted"]
+    assert JobRecord.model_validate(stored).counted

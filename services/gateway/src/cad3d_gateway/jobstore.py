@@ -9,7 +9,9 @@ Keys in the bucket (KV keys are NATS subject tokens, so tenants and API keys are
 - ``idx.<tenant hex>.<job id>``: the tenant's job index, so a listing reads only its own keys
   (a subject-filtered key listing) rather than every job in the bucket. Written before the job.
 - ``active.<key hex>.<job id>``: a job of this API key that is not finished yet; counting them
-  enforces the per-key concurrent-job limit across all gateway replicas.
+  enforces the per-key concurrent-job limit across all gateway replicas. Written only for jobs
+  created while that limit is configured (``JobRecord.counted``): without a limit nothing reads
+  them, and the write and the delete were two of the few JetStream round trips of a job.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class JobStore:
         # The index entries first: a job is never listed-less or uncounted, only briefly listed-early
         # (a listing skips ids whose record is not there yet).
         index = [self.kv.put(index_key(job.tenant, job.id), b"")]
-        if not job.status.terminal:
+        if job.counted and not job.status.terminal:
             index.append(self.kv.put(active_key(job.key_id, job.id), b""))
         await asyncio.gather(*index)
         await self.kv.create(job.id, job.model_dump_json().encode())
@@ -91,6 +93,8 @@ class JobStore:
 
     async def release(self, job: JobRecord) -> None:
         """The job no longer counts against its key's concurrent-job limit."""
+        if not job.counted:
+            return
         with contextlib.suppress(Exception):
             await self.kv.delete(active_key(job.key_id, job.id))
 
@@ -132,6 +136,7 @@ class JobStore:
             guessed = known is not None
             if known is not None:
                 (current, revision), known = known, None
+                draft = current.model_copy(deep=True)  # ``change`` mutates its argument
             else:
                 try:
                     entry = await self.kv.get(job_id)
@@ -140,7 +145,9 @@ class JobStore:
                 if entry.value is None or entry.revision is None:
                     raise JobNotFound(job_id)
                 current, revision = JobRecord.model_validate_json(entry.value), entry.revision
-            updated = change(current.model_copy(deep=True))
+                # A second parse of the stored bytes is a much cheaper copy than a deep copy.
+                draft = JobRecord.model_validate_json(entry.value)
+            updated = change(draft)
             if updated is None:
                 if guessed:  # "leave as is" judged on what may be stale: judge the stored record
                     continue

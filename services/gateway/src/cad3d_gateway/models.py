@@ -89,6 +89,9 @@ class JobRecord(BaseModel):
     callback_url: str | None = None
     callback_attempts: list[CallbackAttempt] = Field(default_factory=list)
     batch_id: str | None = None
+    # Whether the job holds an ``active.`` key in the job store (see jobstore): only while a
+    # concurrent-job limit is configured. Records written before this field existed held one.
+    counted: bool = True
 
     @property
     def prefix(self) -> str:

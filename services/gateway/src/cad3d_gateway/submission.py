@@ -176,6 +176,7 @@ async def submit(
         use_cache=submission.use_cache,
         callback_url=submission.callback_url,
         batch_id=submission.batch_id,
+        counted=state.settings.max_active_jobs_per_key > 0,
     )
     cached = await from_cache(state, job) if job.use_cache else None
     if not job.use_cache:
