@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -24,7 +23,7 @@ from cad3d_gateway.submission import (
     no_cache,
     submit,
 )
-from cad3d_gateway.waiting import TERMINAL_EVENTS, job_events_subject, wait_until_finished
+from cad3d_gateway.waiting import TERMINAL_EVENTS, event_name, wait_until_finished
 from cad3d_kit.messaging import decode_event
 from cad3d_kit.storage import ObjectNotFound
 
@@ -119,7 +118,7 @@ async def create_conversion(
     headers: dict[str, str] = {}
     wait = parse_prefer_wait(prefer, state.settings.max_wait_seconds)
     if wait > 0:
-        job = await wait_until_finished(state.js, state.jobs, job.id, wait) or job
+        job = await wait_until_finished(state.job_events, state.jobs, job.id, wait) or job
         if job.status.terminal:
             status_code = 200
         headers["Preference-Applied"] = f"wait={wait:g}"
@@ -258,14 +257,14 @@ async def conversion_events(
     state = request.app.state
     if not re.fullmatch(r"[0-9a-f]{32}", job_id):
         raise ProblemError(404, "job_not_found", "No such conversion")
-    # Subscribe before reading the state, so nothing happens in between unseen; the one read both
+    # Follow before reading the state, so nothing happens in between unseen; the one read both
     # checks access and opens the stream.
-    subscription = await state.js.nc.subscribe(job_events_subject(job_id))
+    events = state.job_events
+    queue = events.open(job_id)
     try:
         job = await load_job(request, job_id, principal)
     except BaseException:
-        with contextlib.suppress(Exception):
-            await subscription.unsubscribe()
+        events.close(job_id, queue)
         raise
     base = base_url(request)
 
@@ -276,7 +275,7 @@ async def conversion_events(
                 return
             while True:
                 try:
-                    msg = await subscription.next_msg(timeout=KEEPALIVE_SECONDS)
+                    msg = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
                 except TimeoutError:
                     current = await state.jobs.get(job_id)
                     if current is None or current.status.terminal:  # its final event was missed
@@ -286,13 +285,12 @@ async def conversion_events(
                     yield b": keep-alive\n\n"
                     continue
                 event = decode_event(msg.data)
-                name = msg.subject.rsplit(".", 1)[-1]
+                name = event_name(msg)
                 yield sse(name, event.get("data", {}), str(event.get("id", "")) or None)
                 if name in TERMINAL_EVENTS:
                     return
         finally:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+            events.close(job_id, queue)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -26,6 +26,7 @@ from cad3d_gateway.quotas import QueueDepth, StoredBytes, TokenBuckets
 from cad3d_gateway.red_metrics import RedMetrics
 from cad3d_gateway.retention import apply_lifecycle
 from cad3d_gateway.settings import GatewaySettings
+from cad3d_gateway.waiting import JobEvents
 from cad3d_gateway.webhooks import WebhookSender
 from cad3d_kit.messaging import JetStream
 from cad3d_kit.storage import store_from_settings
@@ -56,6 +57,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         backends = Backends(settings)
         app.state.settings, app.state.js, app.state.store, app.state.backends = settings, js, store, backends
         app.state.jobs = JobStore(kv)
+        app.state.job_events = JobEvents(js)
+        await app.state.job_events.start()
         cache_kv = await js.ensure_kv(CACHE_BUCKET, history=1, ttl_seconds=settings.job_retention_seconds)
         app.state.cache = ResultCache(cache_kv)
         app.state.keyring = KeyRing.from_file(settings.api_keys_file)
@@ -88,6 +91,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             yield
         finally:
             await app.state.queue_depth.stop()
+            await app.state.job_events.stop()
             if dispatcher:
                 await dispatcher.stop(grace=settings.job_timeout_seconds / 10)
                 await app.state.webhooks.stop()
