@@ -57,8 +57,10 @@ def options_to_mapping(options: Any) -> dict[str, Any]:
 
 
 def dict_to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
+    # Struct.update builds the same message as json_format.ParseDict at a fraction of the cost
+    # (ParseDict goes through the generic JSON-to-message parser, value by value).
     struct = struct_pb2.Struct()
-    json_format.ParseDict(data, struct)
+    struct.update(data)
     return struct
 
 
