@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from cad3d_gateway.auth import Principal, require
 from cad3d_gateway.dispatcher import publish_job_event
@@ -70,10 +70,14 @@ async def load_job(request: Request, job_id: str, principal: Principal) -> JobRe
     return job
 
 
-def job_response(request: Request, job: JobRecord, status_code: int, headers: dict[str, str]) -> JSONResponse:
+def job_response(request: Request, job: JobRecord, status_code: int, headers: dict[str, str]) -> Response:
     view = JobView.of(job, base_url(request))
-    return JSONResponse(
-        view.model_dump(mode="json"), status_code=status_code, headers={"Location": view.links.self, **headers}
+    # Serialised by pydantic in one step (the same compact JSON as JSONResponse of model_dump).
+    return Response(
+        view.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"Location": view.links.self, **headers},
     )
 
 
@@ -102,7 +106,7 @@ async def create_conversion(
     callback_url: Annotated[
         str | None, Form(description="Webhook: this URL gets the finished job as a signed POST.")
     ] = None,
-) -> JSONResponse:
+) -> Response:
     state = request.app.state
     await check_admission(state, principal)
     submission = Submission(

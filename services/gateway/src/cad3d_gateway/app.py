@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -139,5 +140,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return HTMLResponse(page)
 
     app.mount("/metrics", make_asgi_app())
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    # Without an exporter every span goes unrecorded (see cad3d_kit.tracing): the send and receive
+    # spans opened for each body chunk and each event of a stream are then cost without use. The
+    # request's own span stays; it carries the trace id into logs, NATS headers and gRPC metadata.
+    per_message: list[Literal["receive", "send"]] | None = None if settings.otlp_endpoint else ["receive", "send"]
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=per_message)
     return app
