@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from cad3d_gateway.auth import Principal, require
 from cad3d_gateway.dispatcher import publish_job_event
@@ -297,5 +298,9 @@ async def conversion_events(
             events.close(job_id, queue)
 
     return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        # Also after a stream that never started (the client left first); closing twice is harmless.
+        background=BackgroundTask(events.close, job_id, queue),
     )
