@@ -17,6 +17,7 @@ from cad3d.dxf.v1 import dxf_pb2, dxf_pb2_grpc
 from cad3d.pdf.v1 import pdf_pb2, pdf_pb2_grpc
 from cad3d_gateway.settings import GatewaySettings
 from cad3d_kit.conversion import ConversionError, ErrorKind
+from cad3d_kit.tracing import inject_headers
 
 log = logging.getLogger("cad3d.gateway.backends")
 
@@ -98,8 +99,14 @@ class Backends:
         ]
         addresses = {"dxf": settings.dxf_address, "pdf": settings.pdf_address, "image": settings.depth_address}
         self.addresses = {kind: address for kind, address in addresses.items() if address}
+        # With an exporter, OpenTelemetry's interceptors record a client span per call. Without one
+        # that span would go unrecorded (see cad3d_kit.tracing) and the interceptor machinery (an
+        # extra task per call, every response message wrapped) would only carry the trace context,
+        # which convert() then writes into the call's metadata itself.
+        self.traced = bool(settings.otlp_endpoint)
+        interceptors = aio_client_interceptors() if self.traced else None
         self.channels = {
-            kind: grpc.aio.insecure_channel(address, options=channel_options, interceptors=aio_client_interceptors())
+            kind: grpc.aio.insecure_channel(address, options=channel_options, interceptors=interceptors)
             for kind, address in self.addresses.items()
         }
         self.timeout = settings.job_timeout_seconds
@@ -142,7 +149,7 @@ class Backends:
         stub = spec.stub(self.channels[kind])
         result = None
         try:
-            call = stub.ConvertStream(request, timeout=timeout or self.timeout)
+            call = stub.ConvertStream(request, timeout=timeout or self.timeout, metadata=self._trace_metadata())
             # Read the stream to its end (not only to the result): the call, and its client span,
             # finish only then.
             async for event in call:
@@ -156,6 +163,11 @@ class Backends:
         if result is not None:
             return result
         raise ConversionError("backend_error", "the service ended the stream without a result", ErrorKind.UNAVAILABLE)
+
+    def _trace_metadata(self) -> tuple[tuple[str, str], ...] | None:
+        if self.traced:
+            return None  # the interceptors propagate it
+        return tuple(inject_headers({}).items())
 
     async def close(self) -> None:
         for channel in self.channels.values():
