@@ -1,11 +1,12 @@
 """OpenTelemetry tracing: OTLP export when an endpoint is configured, unrecorded spans otherwise.
 
 A tracer provider is always installed so trace ids exist for log correlation and for propagation
-(HTTP -> gRPC -> NATS) even when nothing is exported. Without an exporter every span is sampled out:
-it still carries a trace id (continued from the incoming context), but it records nothing, so the
-instrumentations skip collecting attributes and events that would be thrown away (under load that
-was a noticeable share of every request's CPU). With an exporter the SDK's default sampler (or
-``OTEL_TRACES_SAMPLER``) decides as usual.
+(HTTP -> gRPC -> NATS) even when nothing is exported. Without an exporter, traces that start here
+are sampled out: their spans carry trace ids but record nothing, so the instrumentations skip
+collecting attributes and events that would be thrown away (under load that was a noticeable share
+of every request's CPU). A trace a caller marked as sampled stays sampled (parent-based), so a
+service further down that does export still gets it whole. With an exporter the SDK's default
+sampler (or ``OTEL_TRACES_SAMPLER``) decides as usual.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
 _provider: TracerProvider | None = None
 
@@ -25,7 +26,7 @@ def make_tracer_provider(service_name: str, otlp_endpoint: str = "") -> TracerPr
     """The provider setup_tracing installs (separate so it can be checked without the global)."""
     resource = Resource.create({"service.name": service_name})
     if not otlp_endpoint:
-        return TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+        return TracerProvider(resource=resource, sampler=ParentBased(root=ALWAYS_OFF))
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
     provider = TracerProvider(resource=resource)
