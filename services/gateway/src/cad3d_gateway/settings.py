@@ -57,7 +57,12 @@ class GatewaySettings(ComponentSettings):
     )
     rate_limit_burst: int = Field(20, ge=1, description="Token-bucket size: requests a key may make at once.")
     max_active_jobs_per_key: int = Field(
-        0, ge=0, description="Unfinished jobs one API key may have at once (all replicas); 0 = no limit."
+        0,
+        ge=0,
+        description=(
+            "Unfinished jobs one API key may have at once (all replicas); 0 = no limit. Jobs accepted"
+            " while it was 0 are not counted once it is set."
+        ),
     )
     max_stored_bytes_per_key: int = Field(
         0, ge=0, description="Bytes of inputs one API key may keep stored (all replicas); 0 = no limit."
