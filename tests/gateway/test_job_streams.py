@@ -159,7 +159,12 @@ async def test_events_published_without_waiting_are_still_stored(js: JetStream) 
     for event in ("created", "started"):
         await js.publish_event(f"dev.cad3d.job.{event}", "/test", f"jobs.{'1' * 32}.{event}", {"n": event})
     await js.nc.flush()
-    info = await js.js.stream_info(EVENTS_STREAM)
+    # The server stores a plain publish after it answers the flush: poll (bounded) for the count.
+    for _ in range(100):
+        info = await js.js.stream_info(EVENTS_STREAM)
+        if info.state.messages >= 2:
+            break
+        await asyncio.sleep(0.05)
     assert info.state.messages == 2
     stored = [await js.js.get_msg(EVENTS_STREAM, seq) for seq in (info.state.first_seq, info.state.last_seq)]
     assert [decode_event(m.data or b"")["type"] for m in stored] == ["dev.cad3d.job.created", "dev.cad3d.job.started"]
