@@ -1,16 +1,20 @@
-"""Our 3D DXF read back by FreeCAD's own DXF importer (Debian's ``freecad``, run as ``freecadcmd``).
+"""Our 3D DXF read back by FreeCAD's own DXF importers (Debian's ``freecad``, run as ``freecadcmd``).
 
-FreeCAD 0.20's default (C++) importer has no mesh support at all: measured here, a 3DFACE or a
-MESH entity imports as nothing, and a POLYFACE as a polyline through its vertices. POLYFACE is
-therefore the only mesh entity FreeCAD reads anything of, and this test pins what it reads: every
-vertex of every part, at its position, and nothing else. Faces need FreeCAD's legacy importer,
-whose libraries FreeCAD downloads on first use; that cannot run offline, so it is not tested here.
+FreeCAD 0.20 has two DXF importers:
+- the default (C++) one has no mesh support at all: measured here, a 3DFACE or a MESH entity
+  imports as nothing, and a POLYFACE as a polyline through its vertices. The first test pins what
+  it reads of our file: every vertex of every part, at its position;
+- the legacy (Python) one turns POLYFACE meshes into FreeCAD meshes (``importDXF.drawMesh``), but
+  it parses files with libraries FreeCAD downloads on first use, which cannot happen offline. The
+  second test runs FreeCAD's own ``drawMesh`` on our file's POLYFACE records, handed over as the
+  (group code, value) lists that downloaded reader produces; only that parsing step is stood in.
 Skipped where ``freecadcmd`` is not installed.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -88,3 +92,92 @@ def test_freecad_reads_every_vertex_of_our_3d_dxf(tmp_path: Path) -> None:
     # The plate spans 0..100 x 0..100 x 0..10 and the boss sits on its 5 mm elevation.
     z = np.asarray(freecad["points"])[:, 2]
     assert z.min() == pytest.approx(0.0) and z.max() == pytest.approx(15.0)
+
+
+# Inside freecadcmd: FreeCAD's legacy importer builds a mesh from each polyface, as on import.
+_DRAW_MESH = """
+import json, os, sys
+import FreeCAD
+sys.path.append(os.path.join(FreeCAD.getResourceDir(), "Mod", "Draft"))
+import importDXF
+
+class Record:
+    # What the downloaded dxfReader hands drawMesh: .flags, .points and the raw (code, value) pairs.
+    def __init__(self, tags):
+        self.data = [list(tag) for tag in tags]
+        self.flags = importDXF.rawValue(self, 70) or 0
+        self.loc = [importDXF.rawValue(self, code) or 0.0 for code in (10, 20, 30)]
+    def __len__(self):
+        return 3
+    def __getitem__(self, index):
+        return self.loc[index]
+    def __iter__(self):
+        return iter(self.loc)
+
+results = []
+for polyface in json.load(open(os.environ["CAD3D_POLYFACES"])):
+    entity = Record(polyface["tags"])
+    entity.points = [Record(vertex) for vertex in polyface["vertices"]]
+    mesh = importDXF.drawMesh(entity)
+    shell = importDXF.drawMesh(entity, forceShape=True)
+    results.append({
+        "facets": mesh.CountFacets, "points": mesh.CountPoints, "solid": mesh.isSolid(),
+        "volume": mesh.Volume, "shell_closed": shell.isClosed(),
+    })
+with open(os.environ["CAD3D_RESULT"], "w") as stream:
+    json.dump(results, stream)
+"""
+
+
+def _polyface_records(path: Path) -> list[dict[str, object]]:
+    """Each POLYFACE's own tags and its VERTEX records' tags, straight from the file."""
+    from ezdxf.lldxf.tagger import ascii_tags_loader
+
+    polyfaces: list[dict[str, object]] = []
+    current: list[tuple[int, object]] | None = None
+    with path.open(encoding="utf-8") as stream:
+        for tag in ascii_tags_loader(stream):
+            if tag.code == 0:
+                if tag.value == "POLYLINE":
+                    current = []
+                    polyfaces.append({"tags": current, "vertices": []})
+                elif tag.value == "VERTEX" and polyfaces:
+                    current = []
+                    polyfaces[-1]["vertices"].append(current)  # type: ignore[attr-defined]
+                else:
+                    current = None
+            elif current is not None:
+                value = tag.value
+                if 10 <= tag.code < 60 or 70 <= tag.code < 80:
+                    value = float(value) if tag.code < 60 else int(value)
+                current.append((tag.code, value))
+    return polyfaces
+
+
+def test_freecads_legacy_importer_builds_closed_meshes_from_our_polyfaces(tmp_path: Path) -> None:
+    result = convert(_plate_with_hole_and_block(), DxfOptions(format="dxf", height=10))
+    [artifact] = result.artifacts
+    path = tmp_path / "model.dxf"
+    path.write_bytes(artifact.data)
+    records = tmp_path / "polyfaces.json"
+    records.write_text(json.dumps(_polyface_records(path)))
+
+    expected = [MeshBuilder.from_polyface(p) for p in ezdxf.readfile(path).modelspace().query("POLYLINE")]
+    assert len(expected) == 2  # one part per layer here
+
+    script = tmp_path / "draw_mesh.py"
+    script.write_text(_DRAW_MESH)
+    out = tmp_path / "freecad.json"
+    env = {**os.environ, "CAD3D_POLYFACES": str(records), "CAD3D_RESULT": str(out)}
+    completed = subprocess.run([str(FREECADCMD), str(script)], env=env, capture_output=True, timeout=180, check=False)
+    assert out.exists(), completed.stdout.decode(errors="replace")[-2000:]
+    meshes = json.loads(out.read_text())
+
+    assert [m["facets"] for m in meshes] == [len(m.faces) for m in expected]
+    assert [m["points"] for m in meshes] == [len(_rounded(np.asarray(m.vertices))) for m in expected]
+    assert all(m["solid"] and m["shell_closed"] for m in meshes)
+    # The plate with its hole and the boss, by volume: FreeCAD measures what we extruded.
+    volumes = sorted(m["volume"] for m in meshes)
+    boss, plate = 30 * 30 * 10, 100 * 100 * 10 - math.pi * 10**2 * 10
+    assert volumes[0] == pytest.approx(boss, rel=1e-6)
+    assert volumes[1] == pytest.approx(plate, rel=2e-3)  # the hole is a polygon, not a circle
