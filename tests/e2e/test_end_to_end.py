@@ -130,6 +130,8 @@ def test_dxf_upload_converts_through_every_hop(stack: str, minio_client: Minio, 
         assert job["status"] == "succeeded", job
         assert job["kind"] == "dxf"
         assert job["input"]["filename"] == "plate.dxf"  # hostile path reduced to a label
+        # The report crossed gRPC as a Struct (doubles only): its counts are integers again.
+        assert job["report"]["dxf"]["parts"]["count"] == 1 and type(job["report"]["dxf"]["parts"]["count"]) is int
         assert response.headers["Location"].endswith(f"/v1/conversions/{job['id']}")
 
         # Hop: the job state is in JetStream KV, readable by any gateway.

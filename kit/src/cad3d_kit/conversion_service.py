@@ -64,6 +64,28 @@ def dict_to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
+def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """A report Struct back as the dict the converter made, whole numbers included.
+
+    Struct keeps every number as a double, so counts would come back as 3.0; a converter's
+    integers are what clients expect (and what its own report.json says). Whole doubles within
+    the exactly representable range become int again: JSON readers see the same value."""
+    return _whole_numbers_as_int(json_format.MessageToDict(struct))
+
+
+_EXACT_INT_LIMIT = 2**53
+
+
+def _whole_numbers_as_int(value: Any) -> Any:
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < _EXACT_INT_LIMIT else value
+    if isinstance(value, dict):
+        return {key: _whole_numbers_as_int(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_int(item) for item in value]
+    return value
+
+
 def warning_to_proto(warning: ConversionWarning) -> common_pb2.Warning:
     return common_pb2.Warning(code=warning.code, message=warning.message, location=location_to_proto(warning.location))
 

@@ -34,6 +34,7 @@ from cad3d_gateway.jobstore import JobNotFound, JobStore, Revision
 from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
 from cad3d_kit.conversion import ConversionError, ErrorKind
+from cad3d_kit.conversion_service import struct_to_dict
 from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream, fetch_batch
 from cad3d_kit.storage import ArtifactStore, aput
 from cad3d_kit.tracing import extract_context
@@ -334,7 +335,7 @@ class Dispatcher:
             job.kind, source, first_options, output, await self._progress_updater(job.id, first_weight)
         )
         artifacts = [await self._artifact(job, a) for a in response.artifacts]
-        report: dict[str, Any] = {job.kind: json_format.MessageToDict(response.report)}
+        report: dict[str, Any] = {job.kind: struct_to_dict(response.report)}
         warnings = [json_format.MessageToDict(w, preserving_proto_field_name=True) for w in response.warnings]
         version = response.converter_version
         if chain_to_3d:
@@ -350,7 +351,7 @@ class Dispatcher:
                 await self._progress_updater(job.id, (60.0, 100.0)),
             )
             artifacts += [await self._artifact(job, a) for a in response.artifacts]
-            report["dxf"] = json_format.MessageToDict(response.report)
+            report["dxf"] = struct_to_dict(response.report)
             warnings += [json_format.MessageToDict(w, preserving_proto_field_name=True) for w in response.warnings]
             version = f"{version}+{response.converter_version}"
         report_data = json.dumps(report, indent=2).encode()
