@@ -4,29 +4,11 @@ following its job only, nothing left behind once they stop following."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
-import pytest
 
 from cad3d_gateway.waiting import JobEvents, event_name
 from cad3d_kit.messaging import JetStream, decode_event
-from tests.support.servers import nats_server
 
 A, B = "a" * 32, "b" * 32
-
-
-@pytest.fixture
-def nats_url(tmp_path: Path) -> Iterator[str]:
-    with nats_server(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStream]:
-    client = await JetStream.connect(nats_url, "test-job-events")
-    yield client
-    await client.close()
 
 
 async def publish(js: JetStream, job_id: str, event: str) -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy
 from nats.js.errors import NotFoundError
 
@@ -19,20 +16,6 @@ from cad3d_gateway.jobqueue import (
     job_subject,
 )
 from cad3d_kit.messaging import EVENTS_STREAM, JetStream, decode_event
-from tests.support.servers import nats_server
-
-
-@pytest.fixture
-def nats_url(tmp_path: Path) -> Iterator[str]:
-    with nats_server(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStream]:
-    client = await JetStream.connect(nats_url, "test-job-streams")
-    yield client
-    await client.close()
 
 
 async def legacy_queue(js: JetStream, jobs: list[tuple[str, str]]) -> None:

@@ -3,28 +3,16 @@ conflict with another writer still never loses either change."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
 import pytest
 
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
 from cad3d_gateway.models import InputInfo, JobRecord, JobStatus
 from cad3d_kit.messaging import JetStream
-from tests.support.servers import nats_server
 
 
 @pytest.fixture
-def nats_url(tmp_path: Path) -> Iterator[str]:
-    with nats_server(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def jobs(nats_url: str) -> AsyncIterator[JobStore]:
-    client = await JetStream.connect(nats_url, "test-jobstore")
-    yield JobStore(await client.ensure_kv(JOBS_BUCKET))
-    await client.close()
+async def jobs(js: JetStream) -> JobStore:
+    return JobStore(await js.ensure_kv(JOBS_BUCKET))
 
 
 def record(job_id: str = "0" * 32) -> JobRecord:
