@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import ezdxf
 import numpy as np
@@ -65,11 +66,26 @@ def _rounded(points: np.ndarray) -> set[tuple[float, float, float]]:
     return {tuple(row) for row in np.round(points, 6).tolist()}  # type: ignore[misc]
 
 
-def test_freecad_reads_every_vertex_of_our_3d_dxf(tmp_path: Path) -> None:
-    result = convert(_plate_with_hole_and_block(), DxfOptions(format="dxf", height=10))
-    [artifact] = result.artifacts
+def _our_3d_dxf(tmp_path: Path) -> Path:
+    [artifact] = convert(_plate_with_hole_and_block(), DxfOptions(format="dxf", height=10)).artifacts
     path = tmp_path / "model.dxf"
     path.write_bytes(artifact.data)
+    return path
+
+
+def _run_in_freecad(tmp_path: Path, script: str, **env: str) -> Any:
+    """What ``script`` wrote to $CAD3D_RESULT inside freecadcmd (paths travel in the environment)."""
+    script_path = tmp_path / "freecad_script.py"
+    script_path.write_text(script)
+    out = tmp_path / "freecad.json"
+    environ = {**os.environ, **env, "CAD3D_RESULT": str(out)}
+    completed = subprocess.run([str(FREECADCMD), str(script_path)], env=environ, capture_output=True, timeout=180)
+    assert out.exists(), completed.stdout.decode(errors="replace")[-2000:]
+    return json.loads(out.read_text())
+
+
+def test_freecad_reads_every_vertex_of_our_3d_dxf(tmp_path: Path) -> None:
+    path = _our_3d_dxf(tmp_path)
 
     # The vertices as written, read back by ezdxf: the reference FreeCAD must match.
     doc = ezdxf.readfile(path)
@@ -79,13 +95,7 @@ def test_freecad_reads_every_vertex_of_our_3d_dxf(tmp_path: Path) -> None:
         ours.extend(list(v) for v in MeshBuilder.from_polyface(polyface).vertices)
     expected = _rounded(np.asarray(ours))
 
-    script = tmp_path / "read_back.py"
-    script.write_text(_READ_BACK)
-    out = tmp_path / "freecad.json"
-    env = {**os.environ, "CAD3D_DXF": str(path), "CAD3D_RESULT": str(out)}
-    completed = subprocess.run([str(FREECADCMD), str(script)], env=env, capture_output=True, timeout=180, check=False)
-    assert out.exists(), completed.stdout.decode(errors="replace")[-2000:]
-    freecad = json.loads(out.read_text())
+    freecad = _run_in_freecad(tmp_path, _READ_BACK, CAD3D_DXF=str(path))
 
     assert freecad["objects"] >= 2  # one per polyface at least: both layers arrived
     assert _rounded(np.asarray(freecad["points"])) == expected
@@ -155,23 +165,14 @@ def _polyface_records(path: Path) -> list[dict[str, object]]:
 
 
 def test_freecads_legacy_importer_builds_closed_meshes_from_our_polyfaces(tmp_path: Path) -> None:
-    result = convert(_plate_with_hole_and_block(), DxfOptions(format="dxf", height=10))
-    [artifact] = result.artifacts
-    path = tmp_path / "model.dxf"
-    path.write_bytes(artifact.data)
+    path = _our_3d_dxf(tmp_path)
     records = tmp_path / "polyfaces.json"
     records.write_text(json.dumps(_polyface_records(path)))
 
     expected = [MeshBuilder.from_polyface(p) for p in ezdxf.readfile(path).modelspace().query("POLYLINE")]
     assert len(expected) == 2  # one part per layer here
 
-    script = tmp_path / "draw_mesh.py"
-    script.write_text(_DRAW_MESH)
-    out = tmp_path / "freecad.json"
-    env = {**os.environ, "CAD3D_POLYFACES": str(records), "CAD3D_RESULT": str(out)}
-    completed = subprocess.run([str(FREECADCMD), str(script)], env=env, capture_output=True, timeout=180, check=False)
-    assert out.exists(), completed.stdout.decode(errors="replace")[-2000:]
-    meshes = json.loads(out.read_text())
+    meshes = _run_in_freecad(tmp_path, _DRAW_MESH, CAD3D_POLYFACES=str(records))
 
     assert [m["facets"] for m in meshes] == [len(m.faces) for m in expected]
     assert [m["points"] for m in meshes] == [len(_rounded(np.asarray(m.vertices))) for m in expected]
