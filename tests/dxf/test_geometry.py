@@ -251,7 +251,14 @@ def test_insunits_are_normalised_to_the_output_unit() -> None:
     doc = new_doc(units=6)  # metres
     doc.modelspace().add_lwpolyline(square(0, 0, 2), close=True)
     in_mm = report(doc, height=100)
-    assert in_mm["units"] == {"insunits": 6, "drawing": "m", "output": "mm", "scale": 1000.0}
+    units = in_mm["units"]
+    assert {k: units[k] for k in ("insunits", "drawing", "output", "scale")} == {
+        "insunits": 6,
+        "drawing": "m",
+        "output": "mm",
+        "scale": 1000.0,
+    }
+    assert (units["declared"], units["used"]) == ("m", "m")
     assert in_mm["total_area"] == pytest.approx(2000 * 2000)
     in_m = report(doc, height=0.1, output_unit="m")
     assert in_m["total_volume"] == pytest.approx(2 * 2 * 0.1)

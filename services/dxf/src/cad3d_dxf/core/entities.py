@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from ezdxf.entities import DXFGraphic
 from ezdxf.math import OCS, Vec3
 from ezdxf.render import MeshBuilder
 
+from .annotations import MAX_TEXTS, TEXT_TYPES, InsertRecord, TextItem, place_texts, placed_bounds, text_of
 from .bulges import bulge_midpoints, bulge_points
 from .reading import layer_display_name
 
@@ -218,6 +220,10 @@ class Collected:
     used: Counter[str] = field(default_factory=Counter)
     layer_colors: dict[str, Counter[RGB]] = field(default_factory=dict)
     layers: set[str] = field(default_factory=set)  # every layer an entity was seen on
+    texts: list[TextItem] = field(default_factory=list)  # words on the drawing (annotations.py)
+    inserts: list[InsertRecord] = field(default_factory=list)  # block references, placed
+    # Left out on purpose (sheet furniture, furniture blocks...): reason -> count of entities.
+    excluded: Counter[str] = field(default_factory=Counter)
     hatch_count: int = 0
     block_references: int = 0
     bounds: tuple[np.ndarray, np.ndarray] | None = None  # XY min/max of all collected geometry
@@ -254,6 +260,7 @@ class EntityCollector:
         in_block: bool = False,
         templates: dict[str, Collected | None] | None = None,
         building: tuple[str, ...] = (),
+        exclude_block: Callable[[str, str], str] | None = None,
     ) -> None:
         self.layer_rgb = layer_rgb
         self.flatten_relative = flatten_relative
@@ -261,6 +268,9 @@ class EntityCollector:
         # Block name -> collected template; None while under construction (cycle guard).
         self.templates: dict[str, Collected | None] = {} if templates is None else templates
         self.building = building
+        # (block name, INSERT layer) -> why its geometry stays out of the model ("" keeps it).
+        self.exclude_block = exclude_block
+        self._excluded_placements: dict[str, tuple[str, list[_Placement]]] = {}
         self.out = Collected()
         self._pending: list[_PendingCurve] = []
         self._pending_arcs: list[_PendingArc] = []
@@ -314,6 +324,8 @@ class EntityCollector:
             self._skip("", dxftype, "0", "entity type not supported for extrusion")
             return
         self.out.layers.add(layer)
+        if dxftype in TEXT_TYPES:
+            self._text(entity, handle, layer)
         handler = self._dispatch.get(dxftype)
         if handler is None:
             reason = (
@@ -331,6 +343,17 @@ class EntityCollector:
             self._skip(handle, dxftype, layer, f"cannot be built: {type(exc).__name__}: {exc}")
 
     # --- helpers ------------------------------------------------------------------------------
+    def _text(self, entity: Any, handle: str, layer: str) -> None:
+        """Keep what a text says (not extruded: it still counts as a skipped annotation)."""
+        if len(self.out.texts) >= MAX_TEXTS:
+            return
+        try:
+            item = text_of(entity, layer, handle, self.building[-1] if self.building else "")
+        except Exception:  # an unreadable text is only a text less to reason with
+            return
+        if item is not None:
+            self.out.texts.append(item)
+
     def _layer(self, entity: DXFGraphic) -> str:
         raw = str(entity.dxf.get("layer", "0") or "0")
         name = self._layer_names.get(raw)
@@ -883,6 +906,7 @@ class EntityCollector:
             in_block=True,
             templates=self.templates,
             building=(*self.building, name),
+            exclude_block=self.exclude_block,
         )
         template = sub.collect(block)
         self.templates[name] = template
@@ -895,11 +919,18 @@ class EntityCollector:
             return
         color = self._color(entity, layer)
         inserts = list(entity.multi_insert()) if entity.mcount > 1 else [entity]
-        placements = self._placements.setdefault(name, [])
+        reason = self.exclude_block(name, layer) if self.exclude_block is not None else ""
+        if reason:
+            placements = self._excluded_placements.setdefault(name, (reason, []))[1]
+            self.out.excluded[reason] += len(inserts)
+        else:
+            placements = self._placements.setdefault(name, [])
         for insert in inserts:
             matrix = np.asarray(list(insert.matrix44()), dtype=float).reshape(4, 4)
             placements.append(_Placement(matrix, layer, color, handle))
         self.out.used["INSERT"] += 1
+        for attrib in getattr(entity, "attribs", []):
+            self._text(attrib, str(attrib.dxf.get("handle", "") or handle), self._layer(attrib))
 
     def _place_all(self) -> None:
         """Place every block reference, one numpy pass per block definition and template item."""
@@ -907,7 +938,38 @@ class EntityCollector:
             template = self.templates.get(name)
             if template is not None and placements:
                 self._place(template, placements)
+                self._place_annotations(name, template, placements)
+        for name, (reason, placements) in self._excluded_placements.items():
+            template = self.templates.get(name)
+            if template is not None and placements:
+                self._place_annotations(name, template, placements, excluded=reason)
         self._placements.clear()
+        self._excluded_placements.clear()
+
+    def _place_annotations(
+        self, name: str, template: Collected, placements: list[_Placement], excluded: str = ""
+    ) -> None:
+        """Texts and nested block references of a template, placed like its geometry."""
+        matrices = np.stack([p.matrix for p in placements])
+        layers = [p.layer for p in placements]
+        handles = [p.handle for p in placements]
+        room = MAX_TEXTS - len(self.out.texts)
+        if template.texts and room > 0:
+            self.out.texts.extend(place_texts(template.texts, matrices, layers, handles, name)[:room])
+        if template.bounds is not None:
+            scales = np.sqrt(np.abs(np.linalg.det(matrices[:, :2, :2])))
+            lows, highs = placed_bounds(template.bounds[0], template.bounds[1], matrices)
+            for placement, low, high, scale in zip(placements, lows, highs, scales.tolist(), strict=True):
+                self.out.inserts.append(
+                    InsertRecord(name, placement.layer, placement.handle, low, high, scale, excluded)
+                )
+        for nested in template.inserts[: max(0, MAX_TEXTS - len(self.out.inserts))]:
+            corners = placed_bounds(nested.low, nested.high, matrices)
+            for placement, low, high in zip(placements, corners[0], corners[1], strict=True):
+                layer = placement.layer if nested.layer == BYBLOCK_LAYER else nested.layer
+                why = excluded or nested.excluded
+                record = InsertRecord(nested.name, layer, placement.handle, low, high, nested.scale, why)
+                self.out.inserts.append(record)
 
     def _place(self, template: Collected, placements: list[_Placement]) -> None:
         """Add a block template once per placement (row-vector matrices, as ezdxf)."""
@@ -928,6 +990,8 @@ class EntityCollector:
                 counter[key] += value * count
         for reason_key, value in template.skip_counts.items():
             out.skip_counts[reason_key] += value * count
+        for reason, value in template.excluded.items():
+            out.excluded[reason] += value * count
         insert_layers = Counter(p.layer for p in placements)
         for insert_layer, times in insert_layers.items():
             own = {insert_layer if n == BYBLOCK_LAYER else n for n in template.layers}

@@ -12,6 +12,8 @@ DWG_CONVERSION_TIMEOUT = "dwg_conversion_timeout"
 NOTHING_TO_EXTRUDE = "nothing_to_extrude"
 INVALID_OPTIONS = "invalid_options"
 LAYOUT_NOT_FOUND = "layout_not_found"
+# --strict: the conversion had warnings (e.g. outlines that could not be closed), so no model.
+STRICT_WARNINGS = "strict_warnings"
 # Safety net: a geometry step failed in a way no entity-level guard caught. Always a bug to report.
 INTERNAL_ERROR = "internal_error"
 
@@ -24,6 +26,7 @@ ALL_ERROR_CODES = (
     NOTHING_TO_EXTRUDE,
     INVALID_OPTIONS,
     LAYOUT_NOT_FOUND,
+    STRICT_WARNINGS,
     INTERNAL_ERROR,
 )
 
@@ -46,6 +49,7 @@ __all__ = [
     "INVALID_OPTIONS",
     "LAYOUT_NOT_FOUND",
     "NOTHING_TO_EXTRUDE",
+    "STRICT_WARNINGS",
     "UNSUPPORTED_INPUT",
     "ConversionError",
     "ErrorKind",

@@ -15,12 +15,12 @@ from ezdxf import colors as dxf_colors
 from ezdxf.document import Drawing
 from shapely.geometry import Polygon
 
-from cad3d_kit.conversion import ConversionResult, ProgressCallback
+from cad3d_kit.conversion import ConversionResult, ConversionWarning, ErrorKind, ProgressCallback
 
 from .colours import RGB, hex_colour, order_by_colour, part_colour
 from .dwg import dwg_to_dxf
 from .entities import Collected, EntityCollector
-from .errors import NOTHING_TO_EXTRUDE, ConversionError, unreadable
+from .errors import NOTHING_TO_EXTRUDE, STRICT_WARNINGS, ConversionError, unreadable
 from .export import LayerMesh, export
 from .extrusion import MeshArrays, extrude_many, is_watertight, signed_volume
 from .grouping import build_regions
@@ -38,10 +38,15 @@ from .reading import SourceInfo, detect_format, is_model_space, layer_display_na
 from .regions import Region, merge_overlapping, nest_by_containment
 from .report import MAX_LISTED, build_report, skip_warnings
 from .rules import LayerResolver
+from .sense.blocks import block_excluder
+from .sense.decisions import PartsOutcome
+from .sense.plan import read_plan
+from .sense.sheet import read_sheet
+from .sense.units import decide_units
+from .sense.views import read_views
 from .streaming import StreamFailed, load_streamed
 from .tilted import extrude_tilted
-from .units import scale_to_output
-from .walls import classify_plan, wall_bands
+from .units import OUTPUT_UNITS
 
 # Coordinates beyond this (in output units) are recentred so float32 outputs keep sub-unit precision.
 _RECENTRE_ABOVE = 1e5
@@ -72,13 +77,22 @@ class _Source:
     layer_rgb: dict[str, RGB | None]
     collected: Collected
     document_entities: int  # entities the ezdxf document held (a streamed one: none of model space)
+    header: dict[str, Any]  # header variables the drawing-sense steps weigh (sense/units.py)
 
 
-def _collect(doc: Drawing, layout: str, entities: Iterable[Any], info: Callable[[], SourceInfo]) -> _Source:
+# Header variables that say something about units and scale besides $INSUNITS.
+_HEADER_FACTS = ("$INSUNITS", "$MEASUREMENT", "$LUNITS", "$DIMLUNIT", "$DIMSCALE", "$DIMLFAC", "$LTSCALE", "$TEXTSIZE")
+
+
+def _collect(
+    doc: Drawing, layout: str, entities: Iterable[Any], info: Callable[[], SourceInfo], options: DxfOptions
+) -> _Source:
     layer_rgb = _layer_colors(doc)
-    collected = EntityCollector(layer_rgb, FLATTEN_RELATIVE).collect(entities)
+    collector = EntityCollector(layer_rgb, FLATTEN_RELATIVE, exclude_block=block_excluder(options))
+    collected = collector.collect(entities)
     insunits = int(doc.header.get("$INSUNITS", 0) or 0)
-    return _Source(info(), layout, insunits, layer_rgb, collected, len(doc.entitydb))
+    header = {name: doc.header.get(name) for name in _HEADER_FACTS if name in doc.header}
+    return _Source(info(), layout, insunits, layer_rgb, collected, len(doc.entitydb), header)
 
 
 def _read_geometry(data: bytes, input_format: str, options: DxfOptions, read_done: Callable[[], None]) -> _Source:
@@ -99,13 +113,14 @@ def _read_geometry(data: bytes, input_format: str, options: DxfOptions, read_don
                     select_layout(doc, None).name,
                     streamed.modelspace(),
                     lambda: SourceInfo(input_format, "strict", streamed.encoding, doc.dxfversion, doc.acad_release),
+                    options,
                 )
             except StreamFailed:
                 pass
     loaded = load_document(data, input_format)
     layout = select_layout(loaded.doc, options.layout)
     read_done()
-    return _collect(loaded.doc, layout.name, layout, loaded.info)
+    return _collect(loaded.doc, layout.name, layout, loaded.info, options)
 
 
 def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: float) -> np.ndarray:
@@ -264,6 +279,34 @@ def _resolve_colours(
     return coloured
 
 
+def _read_structure(
+    parts: list[Part],
+    collected: Collected,
+    resolve: LayerResolver,
+    options: DxfOptions,
+    offset: np.ndarray,
+    scale: float,
+    stats: RegionStats,
+) -> PartsOutcome:
+    """What the parts are: a plan's walls, openings and rooms, or a mechanical part's views."""
+    preset = resolve.preset
+    if preset is not None and preset.classify_plan and options.plan == "auto":
+        return read_plan(parts, collected, resolve, options, offset, scale, stats)
+    if preset is not None and preset.name == "mechanical" and options.views == "auto":
+        return read_views(parts, collected, resolve, options, offset, scale, stats)
+    return PartsOutcome(parts)
+
+
+def _strict_check(options: DxfOptions, warnings: list[ConversionWarning]) -> None:
+    if options.strict and warnings:
+        first = warnings[0]
+        raise ConversionError(
+            STRICT_WARNINGS,
+            f"strict: the conversion had {len(warnings)} warning(s), the first: {first.code}: {first.message}",
+            ErrorKind.INVALID_INPUT,
+        )
+
+
 def run(
     data: bytes,
     options: DxfOptions,
@@ -304,8 +347,12 @@ def run(
     collected, layer_rgb, insunits = source.collected, source.layer_rgb, source.insunits
     lap("entities_ms")
 
-    scale, drawing_unit = scale_to_output(insunits, options.output_unit)
+    sheet = read_sheet(collected, options)
+    units = decide_units(collected, insunits, source.header, options, sheet)
+    scale = units.scale_to(OUTPUT_UNITS[options.output_unit])
+    drawing_unit = units.used
     resolve = LayerResolver(options)
+    lap("sense_ms")
 
     bounds = collected.bounds
     diagonal = float(np.linalg.norm(bounds[1] - bounds[0])) if bounds is not None else 0.0
@@ -325,10 +372,8 @@ def run(
         solid.mesh.vertices[:, :2] = (solid.mesh.vertices[:, :2] - offset) * scale
         solid.mesh.vertices[:, 2] *= scale
     parts = _placed_parts(merged_parts, offset, scale, resolve)
-    if resolve.preset is not None and resolve.preset.classify_plan:
-        bands = wall_bands(collected, resolve, resolve.preset, offset, scale)
-        parts = classify_plan(parts, bands, resolve.preset, resolve, stats)
-        del bands
+    outcome = _read_structure(parts, collected, resolve, options, offset, scale, stats)
+    parts = outcome.parts
     collected.release_linework()  # loose lines are faces and wall bands by now
     return_free_memory()
     lap("regions_ms")
@@ -426,11 +471,16 @@ def run(
         dwg_converter,
         timings,
     )
-    warnings = stats.warnings + skip_warnings(collected)
+    report["sheet"] = sheet.as_report()
+    report["units"].update(units.as_report())
+    if outcome.report:
+        report["plan" if resolve.preset is not None and resolve.preset.classify_plan else "views"] = outcome.report
+    warnings = sheet.warnings + units.warnings + stats.warnings + outcome.warnings + skip_warnings(collected)
     report["warnings"] = [w.as_dict() for w in warnings[:MAX_LISTED]]
     if not build:
         report["timings_ms"] = timings
         return ConversionResult([], report, warnings, CONVERTER_VERSION)
+    _strict_check(options, warnings)
     if not has_geometry:
         seen = ", ".join(f"{k} {v}" for k, v in collected.seen.most_common(8)) or "no entities"
         raise ConversionError(

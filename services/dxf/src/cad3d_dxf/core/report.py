@@ -91,6 +91,12 @@ def build_report(
             "height": options.height or 0.0,
             "preset": options.preset or "",
             "rules": bool(options.rules_json),
+            "output_unit": options.output_unit,
+            "input_unit": options.input_unit,
+            "sheet": options.sheet,
+            "views": options.views,
+            "plan": options.plan,
+            "strict": options.strict,
         },
         "entities": {
             "seen": dict(collected.seen),
