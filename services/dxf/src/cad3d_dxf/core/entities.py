@@ -27,6 +27,7 @@ from ezdxf.render import MeshBuilder
 
 from .annotations import MAX_TEXTS, TEXT_TYPES, InsertRecord, TextItem, place_texts, placed_bounds, text_of
 from .bulges import bulge_midpoints, bulge_points
+from .errors import DRAWING_TOO_COMPLEX, ConversionError, ErrorKind
 from .reading import layer_display_name
 
 RGB = tuple[int, int, int]
@@ -37,6 +38,14 @@ BYBLOCK_COLOR: RGB = (-1, -1, -1)
 _MAX_SKIP_RECORDS = 10_000
 _FLATTEN_ENTITY_RELATIVE = 2e-4
 _Z_AXIS_TOLERANCE = 1e-9
+# Coordinates beyond this are garbage (a broken writer, a hostile file), not geodetic data (~1e7):
+# kept, one such entity would set the drawing size and with it every tolerance, and ordinary
+# outlines would fall below the minimum area and vanish.
+MAX_COORDINATE = 1e12
+_HUGE = f"coordinates beyond +/-{MAX_COORDINATE:g} drawing units"
+# Block references may multiply a small file into a huge drawing (nested blocks, MINSERT grids):
+# past this many placed geometry items the drawing is refused before it exhausts memory.
+MAX_PLACED_ITEMS = 1_000_000
 
 ANNOTATION_TYPES = frozenset(
     {
@@ -245,6 +254,30 @@ class Collected:
         self.line_arrays.clear()
 
 
+@dataclass
+class _Budget:
+    """Geometry items placed by block references so far, shared by a collector and its blocks."""
+
+    placed: int = 0
+
+    def charge(self, items: int, name: str) -> None:
+        self.placed += items
+        if self.placed > MAX_PLACED_ITEMS:
+            raise ConversionError(
+                DRAWING_TOO_COMPLEX,
+                f"block references expand to more than {MAX_PLACED_ITEMS:,} geometry items "
+                f"(nested blocks or MINSERT grids; last: block {name!r}); the drawing is refused "
+                "before it exhausts memory",
+                ErrorKind.RESOURCE_EXHAUSTED,
+            )
+
+
+def _template_size(template: Collected) -> int:
+    lines = sum(len(v) // 5 for v in template.lines.values())
+    lines += sum(len(a) for arrays in template.line_arrays.values() for a in arrays)
+    return len(template.contours) + len(template.pieces) + len(template.meshes) + len(template.texts) + lines + 1
+
+
 def _is_annotation(dxftype: str) -> bool:
     return dxftype in ANNOTATION_TYPES
 
@@ -261,6 +294,7 @@ class EntityCollector:
         templates: dict[str, Collected | None] | None = None,
         building: tuple[str, ...] = (),
         exclude_block: Callable[[str, str], str] | None = None,
+        budget: _Budget | None = None,
     ) -> None:
         self.layer_rgb = layer_rgb
         self.flatten_relative = flatten_relative
@@ -270,6 +304,7 @@ class EntityCollector:
         self.building = building
         # (block name, INSERT layer) -> why its geometry stays out of the model ("" keeps it).
         self.exclude_block = exclude_block
+        self.budget = _Budget() if budget is None else budget
         self._excluded_placements: dict[str, tuple[str, list[_Placement]]] = {}
         self.out = Collected()
         self._pending: list[_PendingCurve] = []
@@ -339,6 +374,8 @@ class EntityCollector:
             return
         try:
             handler(entity, handle, layer)
+        except ConversionError:  # a drawing-level refusal (too complex), not one broken entity
+            raise
         except Exception as exc:  # one broken entity must never abort the drawing
             self._skip(handle, dxftype, layer, f"cannot be built: {type(exc).__name__}: {exc}")
 
@@ -405,7 +442,7 @@ class EntityCollector:
         if not chunks:
             return None
         points = np.concatenate(chunks)
-        points = points[np.isfinite(points).all(axis=1)]
+        points = points[np.isfinite(points).all(axis=1) & (np.abs(points) <= MAX_COORDINATE).all(axis=1)]
         if len(points) == 0:
             return None
         return points.min(axis=0), points.max(axis=0)
@@ -540,6 +577,9 @@ class EntityCollector:
         if len(points3) == 0 or not np.isfinite(points3).all():
             self._skip(handle, dxftype, layer, "no points or non-finite coordinates")
             return
+        if np.abs(points3).max() > MAX_COORDINATE:
+            self._skip(handle, dxftype, layer, _HUGE)
+            return
         points = points3[:, :2]
         if closed and len(points) > 3 and points[0, 0] == points[-1, 0] and points[0, 1] == points[-1, 1]:
             points = points[:-1]
@@ -635,6 +675,9 @@ class EntityCollector:
         row = (start.x, start.y, end.x, end.y, start.z)
         if not all(math.isfinite(v) for v in row):
             self._skip(handle, "LINE", layer, "non-finite coordinates")
+            return
+        if max(abs(v) for v in row) > MAX_COORDINATE:
+            self._skip(handle, "LINE", layer, _HUGE)
             return
         if start.x == end.x and start.y == end.y:
             self._skip(handle, "LINE", layer, "zero length in plan view")
@@ -907,6 +950,7 @@ class EntityCollector:
             templates=self.templates,
             building=(*self.building, name),
             exclude_block=self.exclude_block,
+            budget=self.budget,
         )
         template = sub.collect(block)
         self.templates[name] = template
@@ -918,6 +962,8 @@ class EntityCollector:
         if template is None:
             return
         color = self._color(entity, layer)
+        # Charged before a MINSERT grid is expanded: 30000 x 30000 must fail here, not in memory.
+        self.budget.charge(int(entity.mcount) * _template_size(template), name)
         inserts = list(entity.multi_insert()) if entity.mcount > 1 else [entity]
         reason = self.exclude_block(name, layer) if self.exclude_block is not None else ""
         if reason:

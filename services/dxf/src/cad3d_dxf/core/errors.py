@@ -12,6 +12,8 @@ DWG_CONVERSION_TIMEOUT = "dwg_conversion_timeout"
 NOTHING_TO_EXTRUDE = "nothing_to_extrude"
 INVALID_OPTIONS = "invalid_options"
 LAYOUT_NOT_FOUND = "layout_not_found"
+# Block references expand beyond the placement budget (nested blocks, MINSERT grids).
+DRAWING_TOO_COMPLEX = "drawing_too_complex"
 # --strict: the conversion had warnings (e.g. outlines that could not be closed), so no model.
 STRICT_WARNINGS = "strict_warnings"
 # Safety net: a geometry step failed in a way no entity-level guard caught. Always a bug to report.
@@ -27,6 +29,7 @@ ALL_ERROR_CODES = (
     INVALID_OPTIONS,
     LAYOUT_NOT_FOUND,
     STRICT_WARNINGS,
+    DRAWING_TOO_COMPLEX,
     INTERNAL_ERROR,
 )
 
@@ -41,6 +44,7 @@ def unreadable(message: str) -> ConversionError:
 
 __all__ = [
     "ALL_ERROR_CODES",
+    "DRAWING_TOO_COMPLEX",
     "DWG_CONVERSION_FAILED",
     "DWG_CONVERSION_TIMEOUT",
     "DWG_CONVERTER_UNAVAILABLE",

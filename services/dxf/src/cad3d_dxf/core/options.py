@@ -21,6 +21,9 @@ VIEW_MODES: tuple[str, ...] = ("auto", "all")  # all: extrude every view of a me
 PLAN_MODES: tuple[str, ...] = ("auto", "plain")  # plain: no wall/opening/room inference on plans
 
 
+# Larger heights only overflow volumes to inf/NaN, which no report or mesh format can carry.
+MAX_HEIGHT = 1e9
+
 _MODE_OPTIONS = ("input_unit", "sheet", "views", "plan")
 
 
@@ -45,8 +48,8 @@ class DxfOptions:
     def __post_init__(self) -> None:
         if self.format not in OUTPUT_FORMATS:
             raise invalid_options(f"format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.format!r}")
-        if self.height is not None and (not math.isfinite(self.height) or self.height <= 0):
-            raise invalid_options(f"height must be a positive finite number, got {self.height!r}")
+        if self.height is not None and (not math.isfinite(self.height) or not 0 < self.height <= MAX_HEIGHT):
+            raise invalid_options(f"height must be a positive number up to {MAX_HEIGHT:g}, got {self.height!r}")
         if self.preset is not None and self.preset not in PRESETS:
             raise invalid_options(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         if self.output_unit not in OUTPUT_UNITS:
