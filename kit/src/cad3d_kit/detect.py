@@ -20,15 +20,18 @@ _DWG_VERSIONS = (b"AC1012", b"AC1014", b"AC1015", b"AC1018", b"AC1021", b"AC1024
 
 
 def _looks_like_ascii_dxf(head: bytes) -> bool:
-    # An ASCII DXF is group-code/value line pairs; it starts with "0\nSECTION" (or "999\ncomment"),
-    # possibly after a BOM and blank space. ENTITIES-only files start the same way.
+    # An ASCII DXF is group-code/value line pairs; it starts with "0\nSECTION", possibly after a
+    # BOM, blank space and any number of "999\ncomment" pairs (CloudCompare's dxflib writes
+    # several). ENTITIES-only files start the same way. Group codes may be padded ("  0").
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    lines = [line.strip() for line in text.splitlines()[:6]]
-    if len(lines) < 2:
-        return False
-    if lines[0] == b"999" and len(lines) >= 4:
-        lines = lines[2:]
-    return lines[0] == b"0" and lines[1].upper() in (b"SECTION", b"EOF")
+    lines = [line.strip() for line in text.splitlines()]
+    index = 0
+    while index + 1 < len(lines) and lines[index] == b"999":
+        index += 2
+    if index + 1 >= len(lines):
+        # Only comments in the sniffed head: a DXF whose comments fill it is still a DXF.
+        return index > 0 and len(head) >= 1024
+    return lines[index] == b"0" and lines[index + 1].upper() in (b"SECTION", b"EOF")
 
 
 def detect(head: bytes) -> DetectedInput | None:
