@@ -136,7 +136,9 @@ def test_idempotency_key_returns_the_same_job_or_422(api: Api) -> None:
 
 def cache_lookups(api: Api) -> dict[str, float]:
     counts: dict[str, float] = {}
-    for line in api.client.get("/metrics/").text.splitlines():
+    scraped = api.client.get("/metrics", follow_redirects=False)
+    assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+    for line in scraped.text.splitlines():
         if line.startswith("cad3d_result_cache_lookups_total{"):
             outcome = line.split('outcome="')[1].split('"')[0]
             counts[outcome] = float(line.rsplit(" ", 1)[1])
@@ -194,13 +196,13 @@ def _sample(metrics: str, series: str) -> float:
 
 def test_job_metrics_are_exported(api: Api) -> None:
     succeeded = 'cad3d_jobs_finished_total{kind="dxf",status="succeeded"}'
-    before = api.client.get("/metrics/").text
+    before = api.client.get("/metrics").text
     # Every kind x outcome is exported from start-up, before any job of that kind ends.
     for kind in ("dxf", "pdf", "image"):
         for status in ("succeeded", "failed", "canceled"):
             assert f'cad3d_jobs_finished_total{{kind="{kind}",status="{status}"}}' in before
     api.post("alice", plate_with_hole(12, 12, 2.5), Prefer="wait=30", Cache_Control="no-cache")
-    metrics = api.client.get("/metrics/").text
+    metrics = api.client.get("/metrics").text
     assert _sample(metrics, succeeded) >= _sample(before, succeeded) + 1
     assert 'cad3d_job_duration_seconds_count{kind="dxf",status="succeeded"}' in metrics
     assert 'cad3d_job_queue_depth{kind="dxf"}' in metrics

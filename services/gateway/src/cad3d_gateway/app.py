@@ -10,9 +10,9 @@ from importlib import resources
 from typing import Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from cad3d_gateway import api, batches
 from cad3d_gateway.auth import KeyRing
@@ -139,7 +139,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         page = resources.files("cad3d_gateway").joinpath("static/index.html").read_text()
         return HTMLResponse(page)
 
-    app.mount("/metrics", make_asgi_app())
+    # A route, not a mounted app: a mount answers /metrics with a 307 to /metrics/, which
+    # scrapers that do not follow redirects count as a failed scrape.
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
     # Without an exporter every span goes unrecorded (see cad3d_kit.tracing): the send and receive
     # spans opened for each body chunk and each event of a stream are then cost without use. The
     # request's own span stays; it carries the trace id into logs, NATS headers and gRPC metadata.
