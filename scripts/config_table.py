@@ -38,7 +38,9 @@ def render() -> str:
         prefix = cls.model_config.get("env_prefix", "")
         lines += [f"#### {name} (`{prefix}*`)", "", "| Variable | Default | Meaning |", "| --- | --- | --- |"]
         for field_name, field in cls.model_fields.items():
-            lines.append(f"| `{prefix}{field_name.upper()}` | {_default(field.default)} | {field.description or ''} |")
+            # A field with a default_factory has no plain default (pydantic shows PydanticUndefined).
+            default = field.get_default(call_default_factory=True)
+            lines.append(f"| `{prefix}{field_name.upper()}` | {_default(default)} | {field.description or ''} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -54,16 +54,8 @@ def dev_key() -> str:
     return key
 
 
-def prepare() -> None:
-    busy = [f"{name} ({port})" for name, port in PORTS.items() if not port_free(port)]
-    if busy:
-        sys.exit(f"cannot start: ports in use: {', '.join(busy)}. Is another `make run` running?")
-    for folder in ("artifacts", "nats"):
-        (LOCAL / folder).mkdir(parents=True, exist_ok=True)
-    dev_key()
-    model = next((ROOT / "models").glob("*standin*/1/model.onnx"), None)
-    if model is None:  # the depth service would refuse to start and take the stack down with it
-        sys.exit("no depth model under models/: run `make models` (make run does it for you)")
+def stack_env(model: Path) -> dict[str, str]:
+    """Environment of every process of the local stack: everything binds to loopback only."""
     env = {
         "CAD3D_LOCAL_HTTP_PORT": str(PORTS["gateway HTTP"]),
         "CAD3D_GATEWAY_HTTP_PORT": str(PORTS["gateway HTTP"]),
@@ -81,12 +73,27 @@ def prepare() -> None:
             f"CAD3D_{name}_GRPC_HOST": "127.0.0.1",
             f"CAD3D_{name}_GRPC_PORT": str(port),
             f"CAD3D_{name}_METRICS_PORT": str(metrics),
+            f"CAD3D_{name}_METRICS_HOST": "127.0.0.1",
             f"CAD3D_{name}_STORAGE_DIR": str(LOCAL / "artifacts"),
             f"CAD3D_{name}_LOG_JSON": "false",
             f"CAD3D_{name}_SHUTDOWN_GRACE_SECONDS": "10",
         }
     env["CAD3D_DEPTH_BACKEND"] = "onnxruntime"
     env["CAD3D_DEPTH_MODEL_PATH"] = str(model)
+    return env
+
+
+def prepare() -> None:
+    busy = [f"{name} ({port})" for name, port in PORTS.items() if not port_free(port)]
+    if busy:
+        sys.exit(f"cannot start: ports in use: {', '.join(busy)}. Is another `make run` running?")
+    for folder in ("artifacts", "nats"):
+        (LOCAL / folder).mkdir(parents=True, exist_ok=True)
+    dev_key()
+    model = next((ROOT / "models").glob("*standin*/1/model.onnx"), None)
+    if model is None:  # the depth service would refuse to start and take the stack down with it
+        sys.exit("no depth model under models/: run `make models` (make run does it for you)")
+    env = stack_env(model)
     (LOCAL / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
 
 

@@ -51,9 +51,9 @@ def run_service(settings_cls: type[SettingsT], build: Builder[SettingsT]) -> Non
     settings = load_settings(settings_cls)
     setup_logging(settings.service_name, settings.log_level, settings.log_json)
     setup_tracing(settings.service_name, settings.otlp_endpoint)
-    port = start_metrics_server(settings.metrics_port)
+    port = start_metrics_server(settings.metrics_port, settings.metrics_host)
     if port:
-        log.info("metrics on :%d/metrics", port)
+        log.info("metrics on %s:%d/metrics", settings.metrics_host, port)
     try:
         asyncio.run(serve(settings, build))
     finally:

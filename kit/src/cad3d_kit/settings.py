@@ -47,6 +47,7 @@ class ServiceSettings(ComponentSettings):
     """Settings of a gRPC conversion service."""
 
     metrics_port: int = Field(0, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint; 0 = none.")
+    metrics_host: str = Field("0.0.0.0", description="Interface the /metrics endpoint binds to.")  # noqa: S104
     grpc_host: str = Field("0.0.0.0", description="Interface the gRPC server binds to.")  # noqa: S104
     grpc_port: int = Field(50051, ge=0, le=65535, description="gRPC port; 0 picks a free port.")
     max_message_bytes: int = Field(
