@@ -24,3 +24,9 @@ def test_a_report_comes_back_with_its_whole_numbers_as_integers() -> None:
     assert back["bbox"] == [[-1, 0, 2.25], [4, 5, 6]] and type(back["bbox"][0][0]) is int
     # Past 2**53 a double no longer holds every integer: such values stay floats.
     assert type(back["offset"][1]) is float
+
+
+def test_non_finite_numbers_become_null_instead_of_failing_the_response() -> None:
+    report = {"total_volume": float("inf"), "parts": {"items": [{"area": float("nan"), "holes": 2}]}, "ok": 1.5}
+    back = struct_to_dict(dict_to_struct(report))
+    assert back == {"total_volume": None, "parts": {"items": [{"area": None, "holes": 2}]}, "ok": 1.5}

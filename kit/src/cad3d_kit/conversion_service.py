@@ -9,6 +9,7 @@ core for a request.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -60,8 +61,24 @@ def dict_to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
     # Struct.update builds the same message as json_format.ParseDict at a fraction of the cost
     # (ParseDict goes through the generic JSON-to-message parser, value by value).
     struct = struct_pb2.Struct()
-    struct.update(data)
+    try:
+        struct.update(data)
+    except ValueError:
+        # A Struct cannot hold NaN or infinity ("Fail to serialize NaN"): such a number becomes
+        # null instead of failing the response of a conversion that otherwise succeeded.
+        struct = struct_pb2.Struct()
+        struct.update(_finite_or_null(data))
     return struct
+
+
+def _finite_or_null(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_null(item) for item in value]
+    return value
 
 
 def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
