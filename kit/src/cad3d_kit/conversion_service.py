@@ -61,24 +61,8 @@ def dict_to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
     # Struct.update builds the same message as json_format.ParseDict at a fraction of the cost
     # (ParseDict goes through the generic JSON-to-message parser, value by value).
     struct = struct_pb2.Struct()
-    try:
-        struct.update(data)
-    except ValueError:
-        # A Struct cannot hold NaN or infinity ("Fail to serialize NaN"): such a number becomes
-        # null instead of failing the response of a conversion that otherwise succeeded.
-        struct = struct_pb2.Struct()
-        struct.update(_finite_or_null(data))
+    struct.update(data)
     return struct
-
-
-def _finite_or_null(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite_or_null(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_or_null(item) for item in value]
-    return value
 
 
 def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
@@ -87,7 +71,22 @@ def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
     Struct keeps every number as a double, so counts would come back as 3.0; a converter's
     integers are what clients expect (and what its own report.json says). Whole doubles within
     the exactly representable range become int again: JSON readers see the same value."""
-    return _whole_numbers_as_int(json_format.MessageToDict(struct))
+    try:
+        return _whole_numbers_as_int(json_format.MessageToDict(struct))
+    except ValueError:
+        # MessageToDict refuses NaN and infinity ("Fail to serialize NaN"), which a Struct holds
+        # fine: such numbers become null rather than failing a conversion that succeeded.
+        return _whole_numbers_as_int(_struct_value(struct))
+
+
+def _struct_value(value: Any) -> Any:
+    if isinstance(value, struct_pb2.Struct):
+        return {key: _struct_value(item) for key, item in value.items()}
+    if isinstance(value, struct_pb2.ListValue):
+        return [_struct_value(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 _EXACT_INT_LIMIT = 2**53
