@@ -58,3 +58,20 @@ def test_other_refusals() -> None:
 def test_archive_signatures(head: bytes) -> None:
     assert is_archive(head)
     assert not is_archive(plate_with_hole()[:512])
+
+
+def test_a_bad_crc_refuses_the_whole_batch_before_any_entry_is_used() -> None:
+    data = bytearray(zip_of({"a.dxf": plate_with_hole(), "b.dxf": plate_with_hole() + b"999\nsecond\n"}))
+    second = data.index(b"PK\x03\x04", 4)  # the second entry's local header
+    data[second + 14] ^= 0xFF  # its CRC-32
+    central = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 4)
+    data[central + 16] ^= 0xFF  # and the central directory's copy, which zipfile compares with
+    assert refusal(bytes(data)).code == "invalid_archive"
+
+
+def test_an_entry_over_the_upload_limit_is_refused_however_well_it_packs() -> None:
+    small_zip = zip_of({"big.dxf": b"0\n" * (300_000)})  # 600 kB of text packs to ~1 kB
+    assert len(small_zip) < 10_000
+    with pytest.raises(ProblemError) as refused:
+        open_zip(io.BytesIO(small_zip), max_files=3, max_unpacked=4 << 20, max_ratio=1e6, max_entry=100_000)
+    assert (refused.value.status, refused.value.code) == (413, "payload_too_large")

@@ -260,7 +260,12 @@ async def create_batch(
     if len(files) == 1 and is_zip(await files[0].read(8)):
         await files[0].seek(0)
         archive, entries = await asyncio.to_thread(
-            open_zip, files[0].file, settings.max_batch_files, settings.max_batch_unpacked_bytes, settings.max_zip_ratio
+            open_zip,
+            files[0].file,
+            settings.max_batch_files,
+            settings.max_batch_unpacked_bytes,
+            settings.max_zip_ratio,
+            settings.max_upload_bytes,
         )
         uploads = [(info.filename, partial(archive.open, info)) for info in entries]
     else:
