@@ -26,29 +26,29 @@ from cad3d.common.v1 import common_pb2 as cad3d_dot_common_dot_v1_dot_common__pb
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61\x64\x33\x64/dxf/v1/dxf.proto\x12\x0c\x63\x61\x64\x33\x64.dxf.v1\x1a\x1c\x63\x61\x64\x33\x64/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x95\x01\n\x0e\x43onvertOptions\x12*\n\x06\x66ormat\x18\x01 \x01(\x0e\x32\x1a.cad3d.dxf.v1.OutputFormat\x12\x0e\n\x06height\x18\x02 \x01(\x01\x12\x0e\n\x06preset\x18\x03 \x01(\t\x12\x12\n\nrules_json\x18\x04 \x01(\t\x12\x0e\n\x06layout\x18\x05 \x01(\t\x12\x13\n\x0boutput_unit\x18\x06 \x01(\t\"\x9d\x01\n\x0e\x43onvertRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.dxf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\xaf\x01\n\x0f\x43onvertResponse\x12,\n\tartifacts\x18\x01 \x03(\x0b\x32\x19.cad3d.common.v1.Artifact\x12\'\n\x06report\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08warnings\x18\x03 \x03(\x0b\x32\x18.cad3d.common.v1.Warning\x12\x19\n\x11\x63onverter_version\x18\x04 \x01(\t\"\xa3\x01\n\x14\x43onvertStreamRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.dxf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\x80\x01\n\x15\x43onvertStreamResponse\x12-\n\x08progress\x18\x01 \x01(\x0b\x32\x19.cad3d.common.v1.ProgressH\x00\x12/\n\x06result\x18\x02 \x01(\x0b\x32\x1d.cad3d.dxf.v1.ConvertResponseH\x00\x42\x07\n\x05\x65vent\"l\n\x0eInspectRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.dxf.v1.ConvertOptions\"\x81\x01\n\x0fInspectResponse\x12\'\n\x06report\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08warnings\x18\x02 \x03(\x0b\x32\x18.cad3d.common.v1.Warning\x12\x19\n\x11\x63onverter_version\x18\x03 \x01(\t*\x89\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTPUT_FORMAT_GLB\x10\x01\x12\x15\n\x11OUTPUT_FORMAT_STL\x10\x02\x12\x15\n\x11OUTPUT_FORMAT_OBJ\x10\x03\x12\x15\n\x11OUTPUT_FORMAT_DXF\x10\x04\x32\xf8\x01\n\nDxfService\x12\x46\n\x07\x43onvert\x12\x1c.cad3d.dxf.v1.ConvertRequest\x1a\x1d.cad3d.dxf.v1.ConvertResponse\x12Z\n\rConvertStream\x12\".cad3d.dxf.v1.ConvertStreamRequest\x1a#.cad3d.dxf.v1.ConvertStreamResponse0\x01\x12\x46\n\x07Inspect\x12\x1c.cad3d.dxf.v1.InspectRequest\x1a\x1d.cad3d.dxf.v1.InspectResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61\x64\x33\x64/dxf/v1/dxf.proto\x12\x0c\x63\x61\x64\x33\x64.dxf.v1\x1a\x1c\x63\x61\x64\x33\x64/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe5\x01\n\x0e\x43onvertOptions\x12*\n\x06\x66ormat\x18\x01 \x01(\x0e\x32\x1a.cad3d.dxf.v1.OutputFormat\x12\x0e\n\x06height\x18\x02 \x01(\x01\x12\x0e\n\x06preset\x18\x03 \x01(\t\x12\x12\n\nrules_json\x18\x04 \x01(\t\x12\x0e\n\x06layout\x18\x05 \x01(\t\x12\x13\n\x0boutput_unit\x18\x06 \x01(\t\x12\x12\n\ninput_unit\x18\x07 \x01(\t\x12\r\n\x05sheet\x18\x08 \x01(\t\x12\r\n\x05views\x18\t \x01(\t\x12\x0c\n\x04plan\x18\n \x01(\t\x12\x0e\n\x06strict\x18\x0b \x01(\x08\"\x9d\x01\n\x0e\x43onvertRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.dxf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\xaf\x01\n\x0f\x43onvertResponse\x12,\n\tartifacts\x18\x01 \x03(\x0b\x32\x19.cad3d.common.v1.Artifact\x12\'\n\x06report\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08warnings\x18\x03 \x03(\x0b\x32\x18.cad3d.common.v1.Warning\x12\x19\n\x11\x63onverter_version\x18\x04 \x01(\t\"\xa3\x01\n\x14\x43onvertStreamRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.dxf.v1.ConvertOptions\x12/\n\x06output\x18\x03 \x01(\x0b\x32\x1f.cad3d.common.v1.OutputLocation\"\x80\x01\n\x15\x43onvertStreamResponse\x12-\n\x08progress\x18\x01 \x01(\x0b\x32\x19.cad3d.common.v1.ProgressH\x00\x12/\n\x06result\x18\x02 \x01(\x0b\x32\x1d.cad3d.dxf.v1.ConvertResponseH\x00\x42\x07\n\x05\x65vent\"l\n\x0eInspectRequest\x12+\n\x05input\x18\x01 \x01(\x0b\x32\x1c.cad3d.common.v1.InputSource\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.cad3d.dxf.v1.ConvertOptions\"\x81\x01\n\x0fInspectResponse\x12\'\n\x06report\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08warnings\x18\x02 \x03(\x0b\x32\x18.cad3d.common.v1.Warning\x12\x19\n\x11\x63onverter_version\x18\x03 \x01(\t*\x89\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTPUT_FORMAT_GLB\x10\x01\x12\x15\n\x11OUTPUT_FORMAT_STL\x10\x02\x12\x15\n\x11OUTPUT_FORMAT_OBJ\x10\x03\x12\x15\n\x11OUTPUT_FORMAT_DXF\x10\x04\x32\xf8\x01\n\nDxfService\x12\x46\n\x07\x43onvert\x12\x1c.cad3d.dxf.v1.ConvertRequest\x1a\x1d.cad3d.dxf.v1.ConvertResponse\x12Z\n\rConvertStream\x12\".cad3d.dxf.v1.ConvertStreamRequest\x1a#.cad3d.dxf.v1.ConvertStreamResponse0\x01\x12\x46\n\x07Inspect\x12\x1c.cad3d.dxf.v1.InspectRequest\x1a\x1d.cad3d.dxf.v1.InspectResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cad3d.dxf.v1.dxf_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OUTPUTFORMAT']._serialized_start=1130
-  _globals['_OUTPUTFORMAT']._serialized_end=1267
+  _globals['_OUTPUTFORMAT']._serialized_start=1210
+  _globals['_OUTPUTFORMAT']._serialized_end=1347
   _globals['_CONVERTOPTIONS']._serialized_start=101
-  _globals['_CONVERTOPTIONS']._serialized_end=250
-  _globals['_CONVERTREQUEST']._serialized_start=253
-  _globals['_CONVERTREQUEST']._serialized_end=410
-  _globals['_CONVERTRESPONSE']._serialized_start=413
-  _globals['_CONVERTRESPONSE']._serialized_end=588
-  _globals['_CONVERTSTREAMREQUEST']._serialized_start=591
-  _globals['_CONVERTSTREAMREQUEST']._serialized_end=754
-  _globals['_CONVERTSTREAMRESPONSE']._serialized_start=757
-  _globals['_CONVERTSTREAMRESPONSE']._serialized_end=885
-  _globals['_INSPECTREQUEST']._serialized_start=887
-  _globals['_INSPECTREQUEST']._serialized_end=995
-  _globals['_INSPECTRESPONSE']._serialized_start=998
-  _globals['_INSPECTRESPONSE']._serialized_end=1127
-  _globals['_DXFSERVICE']._serialized_start=1270
-  _globals['_DXFSERVICE']._serialized_end=1518
+  _globals['_CONVERTOPTIONS']._serialized_end=330
+  _globals['_CONVERTREQUEST']._serialized_start=333
+  _globals['_CONVERTREQUEST']._serialized_end=490
+  _globals['_CONVERTRESPONSE']._serialized_start=493
+  _globals['_CONVERTRESPONSE']._serialized_end=668
+  _globals['_CONVERTSTREAMREQUEST']._serialized_start=671
+  _globals['_CONVERTSTREAMREQUEST']._serialized_end=834
+  _globals['_CONVERTSTREAMRESPONSE']._serialized_start=837
+  _globals['_CONVERTSTREAMRESPONSE']._serialized_end=965
+  _globals['_INSPECTREQUEST']._serialized_start=967
+  _globals['_INSPECTREQUEST']._serialized_end=1075
+  _globals['_INSPECTRESPONSE']._serialized_start=1078
+  _globals['_INSPECTRESPONSE']._serialized_end=1207
+  _globals['_DXFSERVICE']._serialized_start=1350
+  _globals['_DXFSERVICE']._serialized_end=1598
 # @@protoc_insertion_point(module_scope)

@@ -23,20 +23,30 @@ OUTPUT_FORMAT_OBJ: OutputFormat
 OUTPUT_FORMAT_DXF: OutputFormat
 
 class ConvertOptions(_message.Message):
-    __slots__ = ("format", "height", "preset", "rules_json", "layout", "output_unit")
+    __slots__ = ("format", "height", "preset", "rules_json", "layout", "output_unit", "input_unit", "sheet", "views", "plan", "strict")
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     PRESET_FIELD_NUMBER: _ClassVar[int]
     RULES_JSON_FIELD_NUMBER: _ClassVar[int]
     LAYOUT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_UNIT_FIELD_NUMBER: _ClassVar[int]
+    INPUT_UNIT_FIELD_NUMBER: _ClassVar[int]
+    SHEET_FIELD_NUMBER: _ClassVar[int]
+    VIEWS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    STRICT_FIELD_NUMBER: _ClassVar[int]
     format: OutputFormat
     height: float
     preset: str
     rules_json: str
     layout: str
     output_unit: str
-    def __init__(self, format: _Optional[_Union[OutputFormat, str]] = ..., height: _Optional[float] = ..., preset: _Optional[str] = ..., rules_json: _Optional[str] = ..., layout: _Optional[str] = ..., output_unit: _Optional[str] = ...) -> None: ...
+    input_unit: str
+    sheet: str
+    views: str
+    plan: str
+    strict: bool
+    def __init__(self, format: _Optional[_Union[OutputFormat, str]] = ..., height: _Optional[float] = ..., preset: _Optional[str] = ..., rules_json: _Optional[str] = ..., layout: _Optional[str] = ..., output_unit: _Optional[str] = ..., input_unit: _Optional[str] = ..., sheet: _Optional[str] = ..., views: _Optional[str] = ..., plan: _Optional[str] = ..., strict: _Optional[bool] = ...) -> None: ...
 
 class ConvertRequest(_message.Message):
     __slots__ = ("input", "options", "output")
