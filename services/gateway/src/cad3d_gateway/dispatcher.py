@@ -33,6 +33,7 @@ from cad3d_gateway.jobqueue import CONSUMER, ensure_job_streams, job_stream, job
 from cad3d_gateway.jobstore import JobNotFound, JobStore, Revision
 from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
+from cad3d_gateway.options import DXF_STAGE_OPTIONS
 from cad3d_kit.conversion import ConversionError, ErrorKind
 from cad3d_kit.conversion_service import struct_to_dict
 from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream, fetch_batch
@@ -342,7 +343,7 @@ class Dispatcher:
             dxf = next((a for a in artifacts if a.name.endswith(".dxf")), None)
             if dxf is None:
                 raise ConversionError("chain_no_dxf", "the PDF produced no DXF to extrude")
-            dxf_options = {k: job.options[k] for k in ("format", "height", "preset") if k in job.options}
+            dxf_options = {k: job.options[k] for k in DXF_STAGE_OPTIONS if k in job.options}
             response = await self.backends.convert(
                 "dxf",
                 common_pb2.ObjectRef(bucket=bucket, key=dxf.key),
