@@ -11,16 +11,26 @@ from cad3d_kit.conversion import ConversionError, ConversionResult, ErrorKind, P
 from cad3d_kit.detect import DetectedInput
 
 THREE_D = ("glb", "stl", "obj")
+# The DXF core's options the CLI passes on: to a drawing's conversion and to the DXF stage of a PDF
+# converted to 3D alike (convert_pdf goes through convert_drawing).
+DXF_KEYS = (
+    "height",
+    "preset",
+    "rules_json",
+    "layout",
+    "output_unit",
+    "input_unit",
+    "sheet",
+    "views",
+    "plan",
+    "strict",
+)
 
 
 def dxf_options(fmt: str, extra: dict[str, Any]) -> dict[str, Any]:
     return {
         "format": fmt,
-        **{
-            k: v
-            for k, v in extra.items()
-            if k in ("height", "preset", "rules_json", "layout", "output_unit") and v is not None
-        },
+        **{k: v for k, v in extra.items() if k in DXF_KEYS and v is not None},
     }
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cad3d_kit.conversion import OutputArtifact
+from cad3d_kit.conversion import ConversionError, OutputArtifact
 
 FORMAT_BY_SUFFIX = {
     ".glb": "glb",
@@ -61,3 +61,10 @@ def write_artifacts(artifacts: list[OutputArtifact], output: Path, fmt: str) -> 
 def write_report(report: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def failure_report(error: ConversionError, source: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The --report of a conversion that failed: its error code and message, and what was asked."""
+    location = {k: v for k, v in vars(error.location).items() if v}
+    detail = {"code": error.code, "message": error.message, **({"location": location} if location else {})}
+    return {"error": detail, "source": source, "options": options}
