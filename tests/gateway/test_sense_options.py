@@ -48,7 +48,6 @@ def test_the_option_models_are_in_the_schema() -> None:
     assert "DepthJobOptions" in schemas and "sheet" not in schemas["DepthJobOptions"]["properties"]
 
 
-@pytest.mark.xfail(strict=True, reason="app.py must call options.install_option_schemas(app) (not this helper's file)")
 def test_the_served_schema_lists_the_option_models(tmp_path: Path) -> None:
     app = create_app(GatewaySettings(storage_dir=tmp_path))
     assert "DxfJobOptions" in app.openapi()["components"]["schemas"]

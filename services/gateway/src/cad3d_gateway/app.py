@@ -22,6 +22,7 @@ from cad3d_gateway.dispatcher import Dispatcher
 from cad3d_gateway.jobqueue import ensure_job_streams
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
 from cad3d_gateway.limits import BodySizeLimit
+from cad3d_gateway.options import install_option_schemas
 from cad3d_gateway.problems import install_problem_handlers
 from cad3d_gateway.quotas import QueueDepth, StoredBytes, TokenBuckets
 from cad3d_gateway.red_metrics import RedMetrics
@@ -110,6 +111,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(api.router)
     app.include_router(batches.router)
+    install_option_schemas(app)
 
     app.add_middleware(RedMetrics)
 
