@@ -149,8 +149,22 @@ def test_a_zone_where_walls_enclose_the_same_room_is_one_room() -> None:
     rooms = find_rooms([two_rooms()], [DOOR], zones, [], min_area=1.0, max_wall_thickness=0.6)
     assert sorted((r.source, round(r.area, 6)) for r in rooms) == [("walls", 15.0), ("zone", 9.0)]
     # The same outline drawn twice (on two layers) is one room too.
-    twice = [("ROOMS", box(0, 0, 4, 4)), ("Original_Rooms", box(0, 0, 4, 4.01))]
-    assert len(find_rooms([], [], twice, [], min_area=1.0, max_wall_thickness=0.6)) == 1
+    twice = [("ROOMS", box(0, 0, 4, 4)), ("Original_Rooms", box(0.2, 0, 4, 4.5))]
+    [room] = find_rooms([], [], twice, [], min_area=1.0, max_wall_thickness=0.6)
+    assert (room.layer, room.area) == ("Original_Rooms", pytest.approx(3.8 * 4.5))
+    # A room inside a larger zone is its own room, and a label names the smaller one.
+    nested = [("ZONES", box(0, 0, 10, 10)), ("ZONES", box(1, 1, 4, 4))]
+    rooms = find_rooms([], [], nested, [label("101", 2, 2)], min_area=1.0, max_wall_thickness=0.6)
+    assert sorted((r.name, r.area) for r in rooms) == [("101", 9.0), ("room 1", 100.0)]
+
+
+def test_a_zone_around_several_rooms_is_an_outline_not_a_room() -> None:
+    """The gross-area outline of a facility plan, drawn around the walled rooms."""
+    outlines: list[tuple[str, Polygon]] = []
+    zones = [("A-AREA-GROSS", box(0, 0, 8.6, 3.4))]
+    rooms = find_rooms([two_rooms()], [DOOR], zones, [], min_area=1.0, max_wall_thickness=0.6, outlines=outlines)
+    assert [(r.source, r.area) for r in rooms] == [("walls", pytest.approx(9.0)), ("walls", pytest.approx(15.0))]
+    assert outlines == zones
 
 
 def test_zone_layers() -> None:

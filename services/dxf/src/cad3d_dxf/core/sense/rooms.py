@@ -40,8 +40,14 @@ _ZONE_WORDS = re.compile(
 # Wall gaps up to this fraction of the largest wall thickness are closed before faces are read:
 # wall pieces drawn a hair apart at a corner must not let a room leak to the outside.
 _CLOSE_FRACTION = 0.125
-# Two zone outlines this much alike (intersection over union) are one room drawn twice.
-_SAME_ZONE = 0.9
+# Two zone outlines overlapping by more than this share of the smaller, and of about the same
+# size, are one room drawn twice (on two layers, or an old and a new outline): the larger stays.
+# A small zone inside a much larger one is its own room (and the larger one, enclosing two or
+# more rooms, an outline).
+_SAME_ZONE_OVERLAP = 0.5
+_SAME_ZONE_SIZE = 1.5
+# A space this much inside a larger zone counts as enclosed by it (see _grouping).
+_INSIDE_GROUP = 0.8
 # A label's stated area this far off the computed one is reported as a mismatch.
 STATED_AREA_TOLERANCE = 0.15
 
@@ -96,7 +102,7 @@ def _is_room_sized(face: Polygon, min_area: float, max_wall_thickness: float) ->
 
 
 def _distinct_zones(zones: list[tuple[str, Polygon]]) -> list[tuple[str, Polygon]]:
-    """Zones less those drawn twice (the same outline on two layers, or twice on one)."""
+    """Zones less those drawn twice (the same room on two layers, or twice on one), largest first."""
     kept: list[tuple[str, Polygon]] = []
     for layer, poly in sorted(zones, key=lambda z: -z[1].area):
         if not poly.is_valid:
@@ -106,7 +112,8 @@ def _distinct_zones(zones: list[tuple[str, Polygon]]) -> list[tuple[str, Polygon
                 continue
             poly = max(parts, key=lambda p: p.area)
         same = any(
-            poly.intersection(other).area >= _SAME_ZONE * poly.union(other).area
+            other.area <= _SAME_ZONE_SIZE * poly.area
+            and poly.intersection(other).area >= _SAME_ZONE_OVERLAP * poly.area
             for _, other in kept
             if poly.intersects(other)
         )
@@ -155,6 +162,24 @@ def _name_rooms(rooms: list[Room], labels: list[Label]) -> None:
         room.labels = [label.text for label in ordered[1:]]
 
 
+def _grouping(zones: list[tuple[str, Polygon]], faces: list[Polygon]) -> list[bool]:
+    """Which zones enclose two or more other spaces (smaller zones, wall faces): a department,
+    a flat or the gross-area outline, not a room."""
+    spaces = [poly for _, poly in zones] + faces
+    if len(spaces) < 3:
+        return [False] * len(zones)
+    tree = shapely.STRtree(np.asarray(spaces, dtype=object))
+    result = []
+    for index, (_, zone) in enumerate(zones):
+        inside = 0
+        for other in tree.query(zone, predicate="intersects").tolist():
+            space = spaces[other]
+            if other != index and space.area < zone.area:
+                inside += zone.intersection(space).area >= _INSIDE_GROUP * space.area
+        result.append(inside >= 2)
+    return result
+
+
 def find_rooms(
     walls: list[Polygon],
     openings: list[Polygon],
@@ -163,19 +188,27 @@ def find_rooms(
     *,
     min_area: float,
     max_wall_thickness: float,
+    outlines: list[tuple[str, Polygon]] | None = None,
 ) -> list[Room]:
     """Rooms, top-left first: zone outlines, and faces enclosed by walls (door and window gaps
     closed by ``openings``) that no zone already covers. The outside is no room; faces under
     ``min_area`` or narrower than ``max_wall_thickness`` are none either. Rooms without a label
-    are "room 1", "room 2"... in reading order."""
-    zone_rooms = [
-        Room("", poly, poly.area, poly.length, "zone", layer=layer)
-        for layer, poly in _distinct_zones(zones)
-        if poly.area >= min_area
-    ]
+    are "room 1", "room 2"... in reading order.
+
+    A zone enclosing two or more other spaces (a department, the gross-area outline) is no room:
+    it is appended to ``outlines`` when given, for the caller to report."""
+    distinct = [(layer, poly) for layer, poly in _distinct_zones(zones) if poly.area >= min_area]
+    faces = [face for face in _faces([*walls, *openings], max_wall_thickness) if face.area >= min_area]
+    zone_rooms: list[Room] = []
+    for (layer, poly), grouping in zip(distinct, _grouping(distinct, faces), strict=True):
+        if grouping:
+            if outlines is not None:
+                outlines.append((layer, poly))
+            continue
+        zone_rooms.append(Room("", poly, poly.area, poly.length, "zone", layer=layer))
     zone_cover = shapely.union_all([room.polygon for room in zone_rooms]) if zone_rooms else None
     wall_rooms: list[Room] = []
-    for face in _faces([*walls, *openings], max_wall_thickness):
+    for face in faces:
         # Where a zone outline and a wall face coincide they are one room: the zone, as drawn.
         rest = polygons_of(face.difference(zone_cover)) if zone_cover is not None else [face]
         wall_rooms.extend(
