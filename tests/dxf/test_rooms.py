@@ -208,6 +208,19 @@ def test_a_number_above_a_name_is_one_label_and_the_size_line_is_stated() -> Non
     assert office.stated_area_m2 == pytest.approx((13 + 8 / 12) * 14 * 0.3048**2)
 
 
+def test_labels_turned_90_degrees_stack_along_their_own_direction() -> None:
+    turned = [
+        TextItem("101", 1000, 1000, 250.0, 90.0, "A-ANNO", "TEXT", "1"),
+        TextItem("OFFICE", 1350, 980, 250.0, 90.0, "A-ANNO", "TEXT", "2"),  # the next line: to the right
+        TextItem("Living\nRoom", 5000, 1000, 250.0, 90.0, "A-ANNO", "MTEXT", "3"),
+    ]
+    labels = {lb.text: lb for lb in labels_from_texts(turned, np.zeros(2), 0.001)}
+    assert set(labels) == {"101 OFFICE", "Living Room"}
+    # The MTEXT's second line lies to the right of the first, the anchors follow the text.
+    assert labels["Living Room"].anchors[1] == pytest.approx((5.4, 1.0))
+    assert labels["Living Room"].anchors[2][0] < 5.0  # the centre of a turned line: up is -x
+
+
 @pytest.mark.parametrize(
     ("line", "metres2"),
     [

@@ -166,16 +166,24 @@ def line_kind(text: str) -> str:
 
 
 def _split(item: TextItem, offset: np.ndarray, scale: float) -> list[_Line]:
-    """The lines of one text, output units; MTEXT lines go down from the insertion point."""
+    """The lines of one text, output units; MTEXT lines go down from the insertion point (down
+    as the text reads: a text turned 90 degrees has its next line to the right)."""
     x = (item.x - float(offset[0])) * scale
     y = (item.y - float(offset[1])) * scale
     height = item.height * scale
     raw = [part.strip() for part in item.text.replace("\r", "").split("\n")]
     lines = []
     for index, text in enumerate(part for part in raw if part):
-        area = stated_area_m2(text)
-        lines.append(_Line(text, x, y - index * 1.6 * height, height, item.rotation, line_kind(text), area))
+        lx, ly = _along(x, y, item.rotation, 0.0, -index * 1.6 * height)
+        lines.append(_Line(text, lx, ly, height, item.rotation, line_kind(text), stated_area_m2(text)))
     return lines
+
+
+def _along(x: float, y: float, rotation: float, du: float, dv: float) -> tuple[float, float]:
+    """The point ``du`` along and ``dv`` up from (x, y) in the frame of a text turned ``rotation``."""
+    angle = math.radians(rotation)
+    cos, sin = math.cos(angle), math.sin(angle)
+    return x + du * cos - dv * sin, y + du * sin + dv * cos
 
 
 def _width(line: _Line) -> float:
@@ -256,7 +264,7 @@ def _label_of(group: list[_Line]) -> Label | None:
     stated = next((line for line in group if line.area_m2 is not None), None)
     first = name_lines[0]
     anchors = [(line.x, line.y) for line in name_lines]
-    anchors += [(line.x + _width(line) / 2.0, line.y + line.height / 2.0) for line in name_lines]
+    anchors += [_along(line.x, line.y, line.rotation, _width(line) / 2.0, line.height / 2.0) for line in name_lines]
     return Label(
         name,
         first.x,
