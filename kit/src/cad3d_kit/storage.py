@@ -58,6 +58,7 @@ class ArtifactStore(Protocol):
     def open_chunks(self, key: str) -> Iterator[bytes]: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def exists(self, key: str) -> bool: ...
+    def size_of(self, key: str) -> int: ...
     def presigned_url(self, key: str, expires: timedelta, public_url: str = "") -> str | None: ...
     def check(self) -> None: ...
 
@@ -252,6 +253,17 @@ class S3ArtifactStore:
         if errors:
             raise OSError(f"could not delete {len(errors)} objects under {prefix}")
         return len(objects)
+
+    def size_of(self, key: str) -> int:
+        from minio.error import S3Error
+
+        try:
+            size = self._client.stat_object(self.bucket, validate_key(key)).size
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectNotFound(key) from None
+            raise
+        return int(size or 0)
 
     def exists(self, key: str) -> bool:
         from minio.error import S3Error

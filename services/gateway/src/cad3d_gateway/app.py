@@ -27,6 +27,7 @@ from cad3d_gateway.problems import install_problem_handlers
 from cad3d_gateway.quotas import QueueDepth, StoredBytes, TokenBuckets
 from cad3d_gateway.red_metrics import RedMetrics
 from cad3d_gateway.retention import apply_lifecycle
+from cad3d_gateway.retries import RetryPolicy
 from cad3d_gateway.settings import GatewaySettings
 from cad3d_gateway.waiting import JobEvents
 from cad3d_gateway.webhooks import WebhookSender
@@ -86,6 +87,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 on_finished=app.state.webhooks.enqueue,
                 ack_wait_seconds=settings.ack_wait_seconds,
                 job_timeout_seconds=settings.job_timeout_seconds,
+                policy=RetryPolicy(
+                    settings.job_max_attempts,
+                    settings.retry_base_seconds,
+                    settings.retry_max_delay_seconds,
+                    settings.job_deadline_seconds,
+                ),
             )
             await dispatcher.start()
         log.info("gateway ready", extra={"role": settings.role, "auth": app.state.keyring.enabled})

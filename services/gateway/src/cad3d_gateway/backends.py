@@ -21,8 +21,22 @@ from cad3d_kit.tracing import inject_headers
 
 log = logging.getLogger("cad3d.gateway.backends")
 
+KEEPALIVE_TIME_MS = 30_000
+
 # (percent, stage, message)
 OnProgress = Callable[[float, str, str], Any]
+
+
+class BackendError(ConversionError):
+    """A failed service call; ``accepted`` tells whether the service took it (sent any event)."""
+
+    accepted: bool = True
+
+    @classmethod
+    def of(cls, error: ConversionError, accepted: bool) -> BackendError:
+        failure = cls(error.code, error.message, error.kind, error.location)
+        failure.accepted = accepted
+        return failure
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,16 @@ class Backends:
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
             ("grpc.enable_retries", 1),
-            ("grpc.keepalive_time_ms", 30_000),
+            # Pings keep a long, quiet call's connection alive through proxies and detect a dead
+            # peer; the services accept one every KEEPALIVE_MIN_RECV_MS (cad3d_kit.grpc_server), so
+            # these never earn a GOAWAY ``too_many_pings``.
+            ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+            ("grpc.keepalive_timeout_ms", 20_000),
+            ("grpc.http2.max_pings_without_data", 0),
+            # A service back from an outage is used within seconds (gRPC's default backoff grows
+            # to two minutes, and queued jobs would wait that long after a 30 s outage).
+            ("grpc.initial_reconnect_backoff_ms", 500),
+            ("grpc.max_reconnect_backoff_ms", 5_000),
         ]
         addresses = {"dxf": settings.dxf_address, "pdf": settings.pdf_address, "image": settings.depth_address}
         self.addresses = {kind: address for kind, address in addresses.items() if address}
@@ -148,21 +171,26 @@ class Backends:
         )
         stub = spec.stub(self.channels[kind])
         result = None
+        events = 0
         try:
             call = stub.ConvertStream(request, timeout=timeout or self.timeout, metadata=self._trace_metadata())
             # Read the stream to its end (not only to the result): the call, and its client span,
             # finish only then.
             async for event in call:
+                events += 1
                 which = event.WhichOneof("event")
                 if which == "progress":
                     await on_progress(event.progress.percent, event.progress.stage, event.progress.message)
                 elif which == "result":
                     result = event.result
         except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc) from None
+            raise BackendError.of(from_rpc_error(exc), accepted=events > 0) from None
         if result is not None:
             return result
-        raise ConversionError("backend_error", "the service ended the stream without a result", ErrorKind.UNAVAILABLE)
+        raise BackendError.of(
+            ConversionError("backend_error", "the service ended the stream without a result", ErrorKind.UNAVAILABLE),
+            accepted=True,
+        )
 
     def _trace_metadata(self) -> tuple[tuple[str, str], ...] | None:
         if self.traced:

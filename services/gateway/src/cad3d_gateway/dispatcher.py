@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,24 +28,24 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from opentelemetry import trace
 
 from cad3d.common.v1 import common_pb2
-from cad3d_gateway.backends import Backends
+from cad3d_gateway.backends import SPECS, BackendError, Backends
 from cad3d_gateway.cache import ResultCache
 from cad3d_gateway.jobqueue import CONSUMER, ensure_job_streams, job_stream, job_subject
 from cad3d_gateway.jobstore import JobNotFound, JobStore, Revision
 from cad3d_gateway.metrics import CONVERSION_DURATION, JOBS_FINISHED
 from cad3d_gateway.models import ArtifactInfo, JobError, JobRecord, JobStatus, utcnow
 from cad3d_gateway.options import DXF_STAGE_OPTIONS
+from cad3d_gateway.retries import RetryPolicy, Verdict, attempts_error, deadline_error
 from cad3d_kit.conversion import ConversionError, ErrorKind
 from cad3d_kit.conversion_service import struct_to_dict
 from cad3d_kit.messaging import EVENTS_SUBJECT_PREFIX, JetStream, fetch_batch
-from cad3d_kit.storage import ArtifactStore, aput
+from cad3d_kit.storage import ArtifactStore, ObjectNotFound, aput
 from cad3d_kit.tracing import extract_context
 
 log = logging.getLogger("cad3d.gateway.dispatcher")
 tracer = trace.get_tracer("cad3d.gateway.dispatcher")
 
 THREE_D_FORMATS = ("glb", "stl", "obj")
-RETRYABLE_KINDS = (ErrorKind.UNAVAILABLE,)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes of one job
 
 
@@ -83,12 +84,14 @@ class Dispatcher:
         on_finished: Callable[[JobRecord], Awaitable[None]] | None = None,
         ack_wait_seconds: float = 30.0,
         job_timeout_seconds: float = 600.0,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self.js, self.jobs, self.store, self.backends = js, jobs, store, backends
         self.cache = cache
         self.on_finished = on_finished
         self.concurrency = concurrency
         self.max_attempts = max_attempts
+        self.policy = policy or RetryPolicy(max_attempts)
         self.ack_wait = ack_wait_seconds
         self.job_timeout = job_timeout_seconds
         self._lanes: list[_Lane] = []
@@ -107,16 +110,21 @@ class Dispatcher:
     async def start(self) -> None:
         await ensure_job_streams(self.js)
         for kind in self.kinds:
+            # No max_deliver: JetStream would stop redelivering a job silently and leave it
+            # "running" for ever. Attempts are counted, and jobs failed, by the dispatcher (see
+            # retries). Written as create-or-update, so consumers of earlier versions change too.
+            config = ConsumerConfig(
+                name=CONSUMER,
+                durable_name=CONSUMER,
+                filter_subject=job_subject(kind),
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=self.ack_wait,
+                max_deliver=-1,
+                max_ack_pending=1000,
+            )
+            await self.js.js.add_consumer(job_stream(kind), config)
             sub = await self.js.js.pull_subscribe(
-                job_subject(kind),
-                durable=CONSUMER,
-                stream=job_stream(kind),
-                config=ConsumerConfig(
-                    ack_policy=AckPolicy.EXPLICIT,
-                    ack_wait=self.ack_wait,
-                    max_deliver=self.max_attempts,
-                    max_ack_pending=1000,
-                ),
+                job_subject(kind), durable=CONSUMER, stream=job_stream(kind), config=config
             )
             self._lanes.append(_Lane(kind, sub))
         # Cancellation reaches a running conversion as the "canceled" CloudEvent the API publishes;
@@ -180,11 +188,23 @@ class Dispatcher:
                 self._written.pop(job_id, None)
 
     async def _run(self, job_id: str, msg: Msg) -> None:
+        refused: ConversionError | None = None
+
         def start(j: JobRecord) -> JobRecord | None:
+            nonlocal refused
+            refused = None
             if j.status.terminal:
                 return None
+            if utcnow() >= self.policy.deadline(j.created_at):
+                refused = deadline_error(self.policy)
+            elif j.attempts >= self.policy.max_attempts:
+                # Every earlier run started and none finished: the dispatcher died each time.
+                refused = attempts_error(j.attempts)
+            if refused is not None:
+                return self._fail(j, refused)
             j.status, j.stage, j.started_at = JobStatus.running, "starting", j.started_at or utcnow()
             j.attempts += 1
+            j.run_id = f"run{j.attempts}-{secrets.token_hex(3)}"
             return j
 
         try:
@@ -192,7 +212,11 @@ class Dispatcher:
         except JobNotFound:  # deleted (or expired) while queued
             await msg.ack()
             return
-        if job.status.terminal:  # canceled while queued
+        if refused is not None and job.status == JobStatus.failed:
+            await self._announce_failure(job, refused)
+            await msg.ack()
+            return
+        if job.status.terminal:  # canceled while queued, or finished by another run
             await msg.ack()
             return
         self._written[job_id] = (job, revision)
@@ -211,31 +235,8 @@ class Dispatcher:
             outcome = "failed" if failure else "succeeded"
             CONVERSION_DURATION.labels(job.kind, outcome).observe(time.perf_counter() - started)
         if failure is not None:
-            error = failure
-            delivered = msg.metadata.num_delivered if msg.metadata else job.attempts
-            if error.kind in RETRYABLE_KINDS and delivered < self.max_attempts:
-                delay = min(2.0**delivered, 30.0)
-                log.warning("job %s: %s (attempt %d), retrying in %.0f s", job_id, error.code, delivered, delay)
-
-                def requeue(j: JobRecord) -> JobRecord | None:
-                    if j.status.terminal:
-                        return None
-                    j.status, j.stage = JobStatus.queued, f"retrying after {error.code}"
-                    return j
-
-                await self.jobs.update(job_id, requeue, self._written.get(job_id))
-                await msg.nak(delay=delay)
-                return
-            job = await self.jobs.update(
-                job_id, lambda j: None if j.status.terminal else self._fail(j, error), self._written.get(job_id)
-            )
-            if job.status != JobStatus.failed:  # canceled meanwhile
-                await msg.ack()
-                return
-            JOBS_FINISHED.labels(job.kind, "failed").inc()
-            await publish_job_event(self.js, job, "failed", {"error": {"code": error.code, "message": error.message}})
-            await self._finished(job)
-            await msg.ack()
+            await self._discard_run(job)
+            await self._after_failure(job, failure, msg)
             return
 
         def succeed(j: JobRecord) -> JobRecord | None:
@@ -243,13 +244,17 @@ class Dispatcher:
                 return None
             j.status, j.stage, j.progress, j.finished_at = JobStatus.succeeded, "done", 100.0, utcnow()
             j.artifacts, j.report, j.warnings, j.converter_version = response_artifacts, report, warnings, version
+            j.run_id = job.run_id  # the run whose files these are (a later start may have renamed it)
             return j
 
-        job = await self.jobs.update(job_id, succeed, self._written.get(job_id))
-        if job.status != JobStatus.succeeded:  # canceled while the service was converting
-            await self._discard_outputs(job)
+        finished = await self.jobs.update(job_id, succeed, self._written.get(job_id))
+        if finished.status != JobStatus.succeeded or finished.run_id != job.run_id:
+            # Canceled meanwhile, or another run of this job finished first: its record and files
+            # stay exactly as they are, and this run's own files go.
+            await (self._discard_outputs(finished) if finished.status == JobStatus.canceled else self._discard_run(job))
             await msg.ack()
             return
+        job = finished
         if self.cache is not None and job.use_cache:
             try:
                 await self.cache.remember(job)
@@ -259,6 +264,47 @@ class Dispatcher:
         await publish_job_event(self.js, job, "succeeded")
         await self._finished(job)
         await msg.ack()
+
+    async def _after_failure(self, job: JobRecord, error: ConversionError, msg: Msg) -> None:
+        """Wait (the service never took the call), retry (counted) or fail, as the policy says."""
+        accepted = error.accepted if isinstance(error, BackendError) else True
+        verdict = self.policy.verdict(error, accepted, job.attempts)
+        if verdict != Verdict.FAIL and utcnow() >= self.policy.deadline(job.created_at):
+            error, verdict = deadline_error(self.policy, error), Verdict.FAIL
+        if verdict == Verdict.FAIL:
+            failed = await self.jobs.update(
+                job.id, lambda j: None if j.status.terminal else self._fail(j, error), self._written.get(job.id)
+            )
+            if failed.status == JobStatus.failed and failed.error is not None and failed.error.code == error.code:
+                await self._announce_failure(failed, error)
+            await msg.ack()
+            return
+        waiting = verdict == Verdict.WAIT
+        tries = job.waits + 1 if waiting else job.attempts
+        delay = self.policy.delay(tries)
+        service = SPECS[job.kind].name
+        if waiting:
+            stage = f"waiting for the {service} service ({error.code}); next try in {delay:g} s"
+        else:
+            stage = f"retrying after {error.code} (attempt {job.attempts} of {self.policy.max_attempts}) in {delay:g} s"
+        log.warning("job %s: %s", job.id, stage)
+
+        def requeue(j: JobRecord) -> JobRecord | None:
+            if j.status.terminal:
+                return None
+            j.status, j.stage = JobStatus.queued, stage
+            if waiting:
+                j.waits += 1
+                j.attempts = max(j.attempts - 1, 0)  # the service never took this run
+            return j
+
+        await self.jobs.update(job.id, requeue, self._written.get(job.id))
+        await msg.nak(delay=delay)
+
+    async def _announce_failure(self, job: JobRecord, error: ConversionError) -> None:
+        JOBS_FINISHED.labels(job.kind, "failed").inc()
+        await publish_job_event(self.js, job, "failed", {"error": {"code": error.code, "message": error.message}})
+        await self._finished(job)
 
     async def _finished(self, job: JobRecord) -> None:
         if self.on_finished is not None and job.callback_url:
@@ -270,9 +316,12 @@ class Dispatcher:
         """Run the conversion; JobCanceled when the job is canceled meanwhile, job_timeout past the deadline."""
         task = asyncio.create_task(self._convert(job))
         self._in_flight[job.id] = task
+        left = (self.policy.deadline(job.created_at) - utcnow()).total_seconds()
         try:
-            return await asyncio.wait_for(task, timeout=self.job_timeout)
+            return await asyncio.wait_for(task, timeout=max(min(self.job_timeout, left), 0.0))
         except TimeoutError:
+            if left < self.job_timeout:
+                raise deadline_error(self.policy) from None
             raise ConversionError(
                 "job_timeout", f"the job did not finish within {self.job_timeout:g} s", ErrorKind.DEADLINE
             ) from None
@@ -282,6 +331,11 @@ class Dispatcher:
             raise JobCanceled(job.id) from None
         finally:
             self._in_flight.pop(job.id, None)
+
+    async def _discard_run(self, job: JobRecord) -> None:
+        """This run's files: another run's (or the finished result's) are under other prefixes."""
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.store.delete_prefix, job.run_prefix)
 
     async def _discard_outputs(self, job: JobRecord) -> None:
         """A canceled job keeps nothing: the API deleted its prefix, but the service may have written since."""
@@ -325,7 +379,7 @@ class Dispatcher:
 
     async def _convert(self, job: JobRecord) -> tuple[list[ArtifactInfo], dict[str, Any], list[dict[str, Any]], str]:
         bucket = self.store.bucket
-        output = common_pb2.OutputLocation(bucket=bucket, prefix=job.output_prefix)
+        output = common_pb2.OutputLocation(bucket=bucket, prefix=job.run_prefix)
         source = common_pb2.ObjectRef(bucket=bucket, key=job.input.key)
         chain_to_3d = job.kind == "pdf" and job.options.get("format") in THREE_D_FORMATS
         first_options = dict(job.options)
@@ -356,7 +410,7 @@ class Dispatcher:
             warnings += [json_format.MessageToDict(w, preserving_proto_field_name=True) for w in response.warnings]
             version = f"{version}+{response.converter_version}"
         report_data = json.dumps(report, indent=2).encode()
-        stored = await aput(self.store, f"{job.output_prefix}/report.json", report_data, "application/json")
+        stored = await aput(self.store, f"{job.run_prefix}/report.json", report_data, "application/json")
         artifacts.append(
             ArtifactInfo(
                 name="report.json",
@@ -372,8 +426,21 @@ class Dispatcher:
         d = artifact.descriptor
         if artifact.WhichOneof("content") == "inline_data":
             # The service could not reach our store; keep the bytes ourselves.
-            stored = await aput(self.store, f"{job.output_prefix}/{d.name}", artifact.inline_data, d.media_type)
-            key = stored.key
-        else:
-            key = artifact.object.key
-        return ArtifactInfo(name=d.name, media_type=d.media_type, size=d.size_bytes, sha256=d.sha256, key=key)
+            stored = await aput(self.store, f"{job.run_prefix}/{d.name}", artifact.inline_data, d.media_type)
+            return ArtifactInfo(
+                name=d.name, media_type=d.media_type, size=stored.size, sha256=stored.sha256, key=stored.key
+            )
+        # Written by the service under this run's own prefix, so nothing else writes there; the size
+        # is still checked against the store, as a download sends it as Content-Length.
+        key = artifact.object.key
+        try:
+            size = await asyncio.to_thread(self.store.size_of, key)
+        except ObjectNotFound:
+            size = -1
+        if size != d.size_bytes:
+            raise ConversionError(
+                "storage_error",
+                f"{d.name}: the service reported {d.size_bytes} bytes, the store holds {size}",
+                ErrorKind.UNAVAILABLE,
+            )
+        return ArtifactInfo(name=d.name, media_type=d.media_type, size=size, sha256=d.sha256, key=key)

@@ -77,6 +77,11 @@ class JobRecord(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     attempts: int = 0
+    # Tries the service never took (it was down): they wait with backoff and do not count as attempts.
+    waits: int = 0
+    # The run whose outputs the job has (or is making): each run writes under its own prefix, so a
+    # second run of the same job (a redelivery) never overwrites the files of the one that finished.
+    run_id: str = ""
     input: InputInfo
     options: dict[str, Any] = Field(default_factory=dict)
     artifacts: list[ArtifactInfo] = Field(default_factory=list)
@@ -100,6 +105,10 @@ class JobRecord(BaseModel):
     @property
     def output_prefix(self) -> str:
         return f"{self.prefix}/outputs"
+
+    @property
+    def run_prefix(self) -> str:
+        return f"{self.output_prefix}/{self.run_id}" if self.run_id else self.output_prefix
 
 
 class ArtifactLink(BaseModel):

@@ -31,7 +31,20 @@ class GatewaySettings(ComponentSettings):
     )
     max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest accepted upload; larger -> 413.")
     job_timeout_seconds: float = Field(600.0, gt=0, description="Deadline of one conversion call to a service.")
-    job_max_attempts: int = Field(5, ge=1, description="Deliveries of a job before it fails for good.")
+    job_max_attempts: int = Field(
+        5,
+        ge=1,
+        description="Runs of a job (started, and taken by its service) before it fails for good; waiting for "
+        "a service that is down does not count.",
+    )
+    job_deadline_seconds: float = Field(
+        3600.0, gt=0, description="A job not finished this long after its creation fails (job_deadline_exceeded)."
+    )
+    retry_base_seconds: float = Field(2.0, gt=0, description="Delay before a job's first retry; doubles for each.")
+    retry_max_delay_seconds: float = Field(30.0, gt=0, description="Longest delay between two tries of a job.")
+    storage_probe_seconds: float = Field(
+        5.0, ge=0, description="/readyz writes and deletes a probe object at most this often (cached in between)."
+    )
     dispatcher_concurrency: int = Field(
         4, ge=1, description="Jobs of each kind one dispatcher runs at once (every kind has its own slots)."
     )
