@@ -26,6 +26,10 @@ class SheetDecision:
     tables: list[dict[str, Any]] = field(default_factory=list)
     excluded: Counter[str] = field(default_factory=Counter)  # reason -> entities left out
     warnings: list[ConversionWarning] = field(default_factory=list)
+    # Block names whose references were left out, by reason (sense/blocks.py), a few per reason.
+    blocks: dict[str, list[str]] = field(default_factory=dict)
+    # What looked like sheet furniture but was kept, and why (information, not a warning).
+    kept: list[dict[str, Any]] = field(default_factory=list)
 
     def as_report(self) -> dict[str, Any]:
         return {
@@ -34,6 +38,8 @@ class SheetDecision:
             "title_block": {"found": True, **self.title_block} if self.title_block else {"found": False},
             "tables": self.tables,
             "excluded": dict(sorted(self.excluded.items())),
+            "blocks": self.blocks,
+            "kept": self.kept,
         }
 
 
