@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: help install install-node proto proto-check lint fmt test test-fast run models bench bench-api images config-docs clean
+.PHONY: help install install-node proto proto-check lint fmt test test-fast run models bench bench-api images config-docs clean render
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -72,6 +72,11 @@ BENCH_API_ARGS ?=
 bench-api: install ## API load benchmark (locust) through the whole local stack (loopback, bounded in time)
 	$(UV) sync --frozen --all-packages --group bench
 	$(BIN)/python bench/api/bench_api.py $(BENCH_API_ARGS)
+
+# Options of scripts/render_corpus.py, e.g. make render RENDER_ARGS="--only floorplan --timeout 120"
+RENDER_ARGS ?=
+render: install ## Convert the corpus and render drawing + model to PNG: open var/render/index.html
+	$(BIN)/python scripts/render_corpus.py $(RENDER_ARGS)
 
 images: ## Build the service images (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "no Docker engine reachable; images not built"; exit 1; }
