@@ -35,6 +35,7 @@ router = APIRouter(prefix="/v1", tags=["conversions"])
 PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
     for status, text in {
+        400: "The multipart body could not be read (boundary, a file name or form field past its limits)",
         401: "Missing or invalid API key",
         403: "The key lacks the scope",
         404: "No such job or artifact for this key",
@@ -42,8 +43,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
         415: "Unsupported input type",
         422: "Invalid options or request (or an Idempotency-Key reused for other content)",
         429: "Rate limit of this API key reached (see Retry-After and RateLimit headers)",
-        503: "Not ready or over capacity (see Retry-After)",
-        507: "Storage quota of this API key used up",
+        503: "Not ready, over capacity, or the job queue or artifact store unavailable (see Retry-After)",
+        507: "Storage quota of this API key used up, or the artifact store full",
     }.items()
 }
 

@@ -23,8 +23,9 @@ from cad3d_gateway.jobqueue import ensure_job_streams
 from cad3d_gateway.jobstore import JOBS_BUCKET, JobStore
 from cad3d_gateway.limits import BodySizeLimit
 from cad3d_gateway.options import install_option_schemas
-from cad3d_gateway.problems import install_problem_handlers
+from cad3d_gateway.problems import CloseOnServerError, install_problem_handlers
 from cad3d_gateway.quotas import QueueDepth, StoredBytes, TokenBuckets
+from cad3d_gateway.readiness import StorageProbe
 from cad3d_gateway.red_metrics import RedMetrics
 from cad3d_gateway.retention import apply_lifecycle
 from cad3d_gateway.retries import RetryPolicy
@@ -60,6 +61,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         backends = Backends(settings)
         app.state.settings, app.state.js, app.state.store, app.state.backends = settings, js, store, backends
         app.state.jobs = JobStore(kv)
+        app.state.storage_probe = StorageProbe(store, settings.storage_probe_seconds)
         app.state.job_events = JobEvents(js)
         await app.state.job_events.start()
         cache_kv = await js.ensure_kv(CACHE_BUCKET, history=1, ttl_seconds=settings.job_retention_seconds)
@@ -121,6 +123,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_option_schemas(app)
 
     app.add_middleware(RedMetrics)
+    app.add_middleware(CloseOnServerError)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
@@ -131,11 +134,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         state = request.app.state
         checks: dict[str, str] = {}
         checks["nats"] = "ok" if await state.js.ping() else "unreachable"
-        try:
-            await asyncio.to_thread(state.store.check)
-            checks["storage"] = "ok"
-        except Exception as exc:
-            checks["storage"] = f"error: {exc}"
+        checks["storage"] = await state.storage_probe.check()
         for name, status in (await state.backends.health()).items():
             checks[name] = "ok" if status == "SERVING" else status
         ready = all(value == "ok" for value in checks.values())

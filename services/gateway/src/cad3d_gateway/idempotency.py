@@ -33,19 +33,28 @@ def validate(key: str) -> str:
     return key
 
 
+def record_key(tenant: str, key: str) -> str:
+    return f"idem.{token(tenant)}.{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+async def release(kv: KeyValue, tenant: str, key: str) -> None:
+    """Forget a claim whose job was not created after all, so a retry with the key starts afresh."""
+    await kv.delete(record_key(tenant, key))
+
+
 async def claim(kv: KeyValue, tenant: str, key: str, print_: str, job_id: str) -> str | None:
     """Claim ``key`` for ``job_id``; returns the job id of an earlier claim with the same content."""
-    record_key = f"idem.{token(tenant)}.{hashlib.sha256(key.encode()).hexdigest()}"
+    name = record_key(tenant, key)
     record = json.dumps({"job": job_id, "fingerprint": print_}).encode()
     try:
-        await kv.create(record_key, record)
+        await kv.create(name, record)
         return None
     except KeyWrongLastSequenceError:
         pass
     try:
-        entry = await kv.get(record_key)
+        entry = await kv.get(name)
     except KeyNotFoundError:  # expired in between: claim it afresh
-        await kv.put(record_key, record)
+        await kv.put(name, record)
         return None
     earlier = json.loads(entry.value or b"{}")
     if earlier.get("fingerprint") != print_:

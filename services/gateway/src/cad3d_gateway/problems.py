@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from nats.errors import Error as NatsError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cad3d_kit.conversion import ConversionError
 from cad3d_kit.errors import HTTP_STATUS_BY_KIND
@@ -41,6 +44,10 @@ class ProblemError(Exception):
 def problem_response(
     request: Request, status: int, code: str, title: str, detail: str = "", headers: dict[str, str] | None = None
 ) -> JSONResponse:
+    if status >= 500:
+        # The connection may be in an unknown state (a body half read, a failed dependency):
+        # clients and proxies must not reuse it for the next request.
+        headers = {**(headers or {}), "Connection": "close"}
     body = Problem(
         type=f"https://cad3d.dev/problems/{code}",
         title=title,
@@ -56,7 +63,65 @@ def conversion_problem(error: ConversionError) -> ProblemError:
     return ProblemError(HTTP_STATUS_BY_KIND[error.kind], error.code, "Conversion failed", error.message)
 
 
+RETRY_AFTER = {"Retry-After": "5"}
+# No space left, or the quota of the volume or bucket used up.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_problem(exc: Exception) -> ProblemError:
+    """The artifact store failed a write or read: full (507) or unavailable (503, retry)."""
+    if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
+        return ProblemError(507, "storage_full", "The artifact store is full", "try again later", RETRY_AFTER)
+    return ProblemError(
+        503,
+        "storage_unavailable",
+        "The artifact store is not available",
+        f"{type(exc).__name__}; retry later",
+        RETRY_AFTER,
+    )
+
+
+def queue_problem(exc: Exception | None = None) -> ProblemError:
+    cause = f" ({type(exc).__name__})" if exc is not None else ""
+    return ProblemError(
+        503,
+        "queue_unavailable",
+        "The job queue is not available",
+        f"NATS did not answer{cause}; retry later",
+        RETRY_AFTER,
+    )
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """An error of the artifact store: a file system error, or the S3 client's."""
+    if isinstance(exc, OSError) and not isinstance(exc, TimeoutError):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("minio", "urllib3"))
+
+
+class CloseOnServerError:
+    """Every 5xx response ends its connection (``Connection: close``), whoever produced it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 500:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, send_closing)
+
+
 _HTTP_CODES = {
+    400: "invalid_upload",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
@@ -83,9 +148,27 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        if exc.status_code == 400:  # the multipart parser's: a broken body, or a part past its limits
+            detail = (
+                f"{exc.detail} The body must be multipart/form-data with a correct boundary; file names are "
+                "kept under 1,000 characters and form fields other than files under 1 MiB."
+            )
+            return problem_response(request, 400, code, "The upload could not be read", detail)
         return problem_response(request, exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(NatsError)
+    async def _queue(request: Request, exc: NatsError) -> JSONResponse:
+        log.warning("NATS failed on %s: %r", request.url.path, exc)
+        problem = queue_problem(exc)
+        return problem_response(request, problem.status, problem.code, problem.title, problem.detail, problem.headers)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        if is_storage_error(exc):
+            log.warning("storage failed on %s: %r", request.url.path, exc)
+            problem = storage_problem(exc)
+            return problem_response(
+                request, problem.status, problem.code, problem.title, problem.detail, problem.headers
+            )
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(request, 500, "internal_error", "Internal error", "see the gateway log")

@@ -6,13 +6,17 @@ Shared by ``POST /v1/conversions`` (one file) and ``POST /v1/batches`` (many).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
 import time
 import unicodedata
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
+
+from nats.errors import Error as NatsError
 
 from cad3d_gateway import idempotency
 from cad3d_gateway.auth import Principal
@@ -23,10 +27,12 @@ from cad3d_gateway.jobqueue import job_subject
 from cad3d_gateway.metrics import CACHE_LOOKUPS, JOBS_CREATED, JOBS_FINISHED, REJECTED
 from cad3d_gateway.models import InputInfo, JobRecord, JobStatus, utcnow
 from cad3d_gateway.options import parse_options
-from cad3d_gateway.problems import ProblemError
+from cad3d_gateway.problems import ProblemError, is_storage_error, queue_problem, storage_problem
 from cad3d_gateway.webhooks import check_callback_url
 from cad3d_kit.detect import detect
 from cad3d_kit.storage import ObjectNotFound, ameasure_stream, aput_stream
+
+log = logging.getLogger("cad3d.gateway.submission")
 
 
 def new_job_id() -> str:
@@ -143,9 +149,11 @@ async def submit(
     if not state.backends.supports(detected.kind):
         raise ProblemError(415, "kind_not_enabled", f"{detected.kind} input is not enabled on this server")
     state.queue_depth.check(detected.kind)
+    if not state.js.nc.is_connected:  # refuse at once, before anything is stored
+        raise queue_problem()
     if detected.kind == "image":
         await asyncio.to_thread(check_pixels, submission.stream, state.settings.max_image_pixels)
-    job_options = parse_options(detected.kind, submission.options)
+    job_options = read_options(detected.kind, submission.options)
     if idempotency_key is not None:
         idempotency.validate(idempotency_key)
     if submission.callback_url:
@@ -190,12 +198,40 @@ async def submit(
         if cached.callback_url:
             await state.webhooks.enqueue(cached)
         return Submitted(cached, cached=True)
-    # Never empty here: detection needed the first bytes.
-    await aput_stream(state.store, key, submission.stream, detected.media_type, size)
-    await state.jobs.create(job)
-    await asyncio.gather(
-        state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id),
-        publish_job_event(state.js, job, "created"),
-    )
+    try:
+        # Never empty here: detection needed the first bytes.
+        await aput_stream(state.store, key, submission.stream, detected.media_type, size)
+    except Exception as exc:
+        await _undo(state, job, idempotency_key, stored=False)
+        if is_storage_error(exc):
+            raise storage_problem(exc) from exc
+        raise
+    try:
+        await state.jobs.create(job)
+        await state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id)
+    except (NatsError, TimeoutError) as exc:
+        # Nothing would ever run the job: leave no record, no input and no claim behind.
+        await _undo(state, job, idempotency_key, stored=True)
+        raise queue_problem(exc) from exc
+    await publish_job_event(state.js, job, "created")
     JOBS_CREATED.labels(job.kind).inc()
     return Submitted(job)
+
+
+def read_options(kind: str, options: str | None) -> dict[str, Any]:
+    try:
+        return parse_options(kind, options)
+    except RecursionError:  # JSON nested past the parser's recursion limit
+        raise ProblemError(422, "invalid_options", "Invalid options", "the options nest too deeply") from None
+
+
+async def _undo(state: Any, job: JobRecord, idempotency_key: str | None, *, stored: bool) -> None:
+    """Best effort (NATS or the store may still be down): what an accepted-then-refused job left."""
+    steps: list[Awaitable[Any]] = [state.stored_bytes.add(job.key_id, -job.input.size), state.jobs.kv.delete(job.id)]
+    if stored:
+        steps.append(asyncio.to_thread(state.store.delete_prefix, job.prefix))
+    if idempotency_key is not None:
+        steps.append(idempotency.release(state.jobs.kv, job.tenant, idempotency_key))
+    for outcome in await asyncio.gather(*(asyncio.wait_for(step, 5.0) for step in steps), return_exceptions=True):
+        if isinstance(outcome, Exception):
+            log.warning("could not undo part of refused job %s: %r", job.id, outcome)
