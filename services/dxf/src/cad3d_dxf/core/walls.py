@@ -1,37 +1,41 @@
-"""Architecture plans: walls (thin regions, pairs of parallel lines) and rooms with floor slabs.
+"""Wall bands from pairs of parallel lines, the colours of merged walls, and storey clusters.
 
 A wall is usually two parallel lines a wall-thickness apart, often left open at door and window
 openings, so polygonising alone misses it. Each segment is paired with its nearest parallel
 partner between ``min_gap`` and ``max_gap`` away; the band between their overlapping stretches is
-a wall piece.
+a wall piece. The plan step (sense/plan.py) builds walls, openings and rooms on top of this.
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from .entities import Collected
-from .parts import ExtrusionKey, Part, RegionStats
 from .regions import polygons_of
-from .rules import LayerResolver, Preset
 
 _PARALLEL_SINE = np.sin(np.radians(1.0))
 
 
 def parallel_wall_bands(segments: np.ndarray, min_gap: float, max_gap: float, min_overlap: float) -> list[Polygon]:
     """Wall bands between parallel segments (k, 2, 2); drawing units in and out."""
+    quads = parallel_wall_quads(segments, min_gap, max_gap, min_overlap)
+    bands = shapely.polygons(quads) if len(quads) else []
+    return [band for band in bands if band.area > 0]
+
+
+def parallel_wall_quads(segments: np.ndarray, min_gap: float, max_gap: float, min_overlap: float) -> np.ndarray:
+    """The bands of parallel_wall_bands as corner arrays (k, 4, 2): corners 0->1 run along the
+    segment, 0->3 across the wall, so each band's axis and thickness can be read back."""
+    empty = np.zeros((0, 4, 2))
     if len(segments) < 2:
-        return []
+        return empty
     start, end = segments[:, 0], segments[:, 1]
     direction = end - start
     length = np.linalg.norm(direction, axis=1)
     usable = length >= min_overlap
     if usable.sum() < 2:
-        return []
+        return empty
     index = np.flatnonzero(usable)
     start, end, direction, length = start[index], end[index], direction[index], length[index]
     unit = direction / length[:, None]
@@ -41,7 +45,7 @@ def parallel_wall_bands(segments: np.ndarray, min_gap: float, max_gap: float, mi
     mask = left != right
     left, right = left[mask], right[mask]
     if len(left) == 0:
-        return []
+        return empty
     u = unit[left]
     parallel = np.abs(u[:, 0] * unit[right, 1] - u[:, 1] * unit[right, 0]) <= _PARALLEL_SINE
     middle = (start[right] + end[right]) / 2.0 - start[left]
@@ -54,7 +58,7 @@ def parallel_wall_bands(segments: np.ndarray, min_gap: float, max_gap: float, mi
     ok = parallel & (gap >= min_gap) & (gap <= max_gap) & (high - low >= min_overlap)
     left, right, offset, gap, low, high, u = left[ok], right[ok], offset[ok], gap[ok], low[ok], high[ok], u[ok]
     if len(left) == 0:
-        return []
+        return empty
     # Nearest partner only: a third parallel line (furniture along a wall) must not widen it.
     order = np.lexsort((gap, left))
     _, first = np.unique(left[order], return_index=True)
@@ -65,15 +69,13 @@ def parallel_wall_bands(segments: np.ndarray, min_gap: float, max_gap: float, mi
     p_low = base + along * low[pick, None]
     p_high = base + along * high[pick, None]
     shift = normal * offset[pick, None]
-    quads = np.stack([p_low, p_high, p_high + shift, p_low + shift], axis=1)
-    bands = shapely.polygons(quads)
-    return [band for band in bands if band.area > 0]
+    return np.stack([p_low, p_high, p_high + shift, p_low + shift], axis=1)
 
 
 Colour = tuple[int, int, int] | None
 
 
-def _union_colours(polys: list[Polygon], colors: list[Colour], merged: list[Polygon]) -> list[Colour]:
+def union_colours(polys: list[Polygon], colors: list[Colour], merged: list[Polygon]) -> list[Colour]:
     """The colour of each polygon of a union: that of the largest input inside it that has one
     (None when none has: the layer decides, colours.py)."""
     if len(set(colors)) == 1:
@@ -93,68 +95,43 @@ def _union_colours(polys: list[Polygon], colors: list[Colour], merged: list[Poly
     return result
 
 
-def classify_plan(
-    parts: list[Part], bands: dict[str, list[Polygon]], preset: Preset, resolve: LayerResolver, stats: RegionStats
-) -> list[Part]:
-    """Architecture: thin regions and parallel-line bands are walls; rooms get a floor slab."""
-    max_width = preset.max_wall_thickness_mm * resolve.mm_to_output
-    slab = ExtrusionKey(
-        -preset.slab_thickness_mm * resolve.mm_to_output, preset.slab_thickness_mm * resolve.mm_to_output
-    )
-    min_room_area = (preset.max_wall_thickness_mm * resolve.mm_to_output) ** 2
-    result: list[Part] = []
-    walls: dict[tuple[str, ExtrusionKey], list[Polygon]] = defaultdict(list)
-    wall_colors: dict[tuple[str, ExtrusionKey], list[Colour]] = defaultdict(list)
-    room_polys: list[tuple[str, Polygon]] = []
-    for part in parts:
-        if part.role not in ("", "wall"):
-            result.append(part)
-            continue
-        poly = part.polygon
-        width = 2.0 * poly.area / poly.length if poly.length > 0 else 0.0
-        if width <= max_width:
-            walls[(part.layer, part.key)].append(poly)
-            wall_colors[(part.layer, part.key)].append(part.color)
-            # Spaces enclosed by a wall ring are rooms.
-            room_polys.extend(
-                (part.layer, Polygon(ring)) for ring in poly.interiors if Polygon(ring).area >= min_room_area
-            )
-        else:
-            room_polys.append((part.layer, poly))
-    for layer, layer_bands in bands.items():
-        resolved = resolve(layer)
-        wall_key = (layer, ExtrusionKey(round(resolved.base, 9), round(resolved.height, 9)))
-        walls[wall_key].extend(layer_bands)
-        wall_colors[wall_key].extend([None] * len(layer_bands))  # lines carry no colour here
-    for (layer, key), polys in walls.items():
-        merged = polygons_of(shapely.union_all(polys))
-        for wall, color in zip(merged, _union_colours(polys, wall_colors[(layer, key)], merged), strict=True):
-            stats.walls_from_lines += 1
-            result.append(Part(layer, wall, key, "wall", color))
-    for layer, room in room_polys:
-        stats.rooms += 1
-        result.append(Part(f"{layer} floor", room, slab, "slab"))
-    return result
+def storey_clusters(walls: list[Polygon], gap: float, min_share: float = 0.2) -> list[list[int]]:
+    """Indices of ``walls`` grouped into separate buildings: pieces closer than ``gap`` are one
+    group; a group with less than ``min_share`` of the largest group's wall area joins the group
+    nearest to it (an outbuilding or a stray wall is no storey of its own)."""
+    if not walls:
+        return []
+    grown = shapely.union_all(np.asarray([w.buffer(gap / 2.0) for w in walls], dtype=object))
+    blobs = polygons_of(grown)
+    tree = shapely.STRtree(np.asarray(blobs, dtype=object))
+    groups: list[list[int]] = [[] for _ in blobs]
+    for index, wall in enumerate(walls):
+        hits = tree.query(wall.representative_point(), predicate="intersects")
+        groups[int(hits[0]) if len(hits) else 0].append(index)
+    areas = [sum(walls[i].area for i in g) for g in groups]
+    largest = max(areas)
+    big = [g for g, a in zip(groups, areas, strict=True) if a >= min_share * largest]
+    small = [g for g, a in zip(groups, areas, strict=True) if a < min_share * largest]
+    for group in small:
+        here = shapely.union_all([walls[i] for i in group])
+        nearest = min(big, key=lambda g: shapely.union_all([walls[i] for i in g]).distance(here))
+        nearest.extend(group)
+    return big
 
 
-def wall_bands(
-    collected: Collected, resolve: LayerResolver, preset: Preset, offset: np.ndarray, scale: float
-) -> dict[str, list[Polygon]]:
-    """Bands between parallel lines on wall layers, in output units (recentred)."""
-    bands: dict[str, list[Polygon]] = {}
-    layers = {layer for layer in collected.line_layers() | {p.layer for p in collected.pieces}}
-    for layer in sorted(layers):
-        if resolve(layer).role != "wall" or not resolve(layer).include:
-            continue
-        chunks = [collected.line_array(layer)[:, :4].reshape(-1, 2, 2)]
-        chunks += [np.stack([p.points[:-1], p.points[1:]], axis=1) for p in collected.pieces if p.layer == layer]
-        segments = (np.concatenate(chunks) - offset) * scale
-        found = parallel_wall_bands(
-            segments,
-            min_gap=preset.min_wall_thickness_mm * resolve.mm_to_output,
-            max_gap=preset.max_wall_thickness_mm * resolve.mm_to_output,
-            min_overlap=preset.min_wall_thickness_mm * resolve.mm_to_output,
-        )
-        if found:
-            bands[layer] = found
-    return bands
+_TITLE_WORDS = ("plan", "floor", "level", "storey", "story", "stage", "этаж", "план", "طبقه", "پلان")
+
+
+def storey_title(bbox: tuple[float, float, float, float], texts: list[tuple[str, float, float, float]]) -> str:
+    """The tallest text near a storey's bounds (within a third of its size) that reads like a
+    plan title ("GROUND FLOOR PLAN", "План 1 этажа"); "" when none does. ``texts`` are
+    (text, x, y, height) in the same coordinates as ``bbox``."""
+    x0, y0, x1, y1 = bbox
+    margin = max(x1 - x0, y1 - y0) / 3.0
+    best = ("", 0.0)
+    for text, x, y, height in texts:
+        words = text.casefold()
+        inside = x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin
+        if inside and any(w in words for w in _TITLE_WORDS) and len(text) <= 40 and height > best[1]:
+            best = (" ".join(text.split()), height)
+    return best[0]
