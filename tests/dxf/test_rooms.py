@@ -19,6 +19,7 @@ from cad3d_dxf.core.sense.rooms import (
     room_parts,
     rooms_report,
     stated_area_checks,
+    unplaced_labels,
 )
 
 from .helpers import CORPUS, glb_scene, new_doc, report, run
@@ -102,6 +103,19 @@ def test_labels_outside_and_in_the_walls_name_nothing() -> None:
         max_wall_thickness=0.6,
     )
     assert [r.name for r in rooms] == ["room 1", "room 2"]
+
+
+def test_room_style_labels_in_no_room_are_listed() -> None:
+    labels = [
+        label("KITCHEN", 1, 1.5),
+        label("LIVING", 5, 1.5),
+        label("COVERED DECK", 10.0, 1.5, stated_area_m2=10.0),  # outside: the deck has no walls
+        label("FLOOR PLAN", 4, -3, 2.0),  # the sheet title, far larger: not a room name
+        label("Drawn by", 12, -4, 0.1),
+    ]
+    find_rooms([two_rooms()], [DOOR], [], labels, min_area=1.0, max_wall_thickness=0.6)
+    assert [lb.room for lb in labels[:2]] == ["KITCHEN", "LIVING"]
+    assert unplaced_labels(labels) == [{"text": "COVERED DECK", "x": 10.0, "y": 1.5, "stated_area_m2": 10.0}]
 
 
 def test_slivers_tiny_faces_and_islands() -> None:

@@ -85,6 +85,7 @@ class Label:
     stated_area_m2: float | None = None
     stated: str = ""  # the size or area line as written
     anchors: list[tuple[float, float]] = field(default_factory=list)
+    room: str = ""  # the room it lies in, once rooms.find_rooms placed it
 
 
 @dataclass

@@ -30,6 +30,7 @@ __all__ = [
     "room_parts",
     "rooms_report",
     "stated_area_checks",
+    "unplaced_labels",
 ]
 
 # Layer names of zone / space outlines (English, Russian, Persian).
@@ -160,6 +161,8 @@ def _name_rooms(rooms: list[Room], labels: list[Label]) -> None:
         room.stated_area_m2 = ordered[0].stated_area_m2
         room.stated = ordered[0].stated
         room.labels = [label.text for label in ordered[1:]]
+        for label in found:
+            label.room = room.name
 
 
 def _grouping(zones: list[tuple[str, Polygon]], faces: list[Polygon]) -> list[bool]:
@@ -311,6 +314,25 @@ def rooms_report(rooms: list[Room], walls: list[Polygon], wall_height: float, un
         "wall_volume_m3": _metric(volume, metres, 3),
     }
     return {"rooms": rows, "totals": totals}
+
+
+def unplaced_labels(labels: list[Label], limit: int = 50) -> list[dict[str, Any]]:
+    """Labels in the style of the room names (their text height within 20 % of the median placed
+    one) that lie in no room: a named space the walls do not close (a porch, a deck, an open
+    doorway into the outside), or a label in a wall. For the report: a room a person sees and the
+    model lacks. Call after find_rooms."""
+    placed = [label.height for label in labels if label.room and label.height > 0]
+    if not placed:
+        return []
+    typical = float(np.median(placed))
+    rows = []
+    for label in labels:
+        if not label.room and 0.8 * typical <= label.height <= 1.25 * typical:
+            row: dict[str, Any] = {"text": label.text, "x": _round(label.x), "y": _round(label.y)}
+            if label.stated_area_m2 is not None:
+                row["stated_area_m2"] = _round(label.stated_area_m2)
+            rows.append(row)
+    return rows[:limit]
 
 
 def stated_area_checks(rooms: list[Room], unit: str, tolerance: float = STATED_AREA_TOLERANCE) -> list[dict[str, Any]]:
