@@ -103,8 +103,30 @@ def door_from_swing(swing: Swing, bands: list[Band], reach: float) -> Opening | 
     u = np.asarray(band.u)
     start = float(centre @ u)
     stop = start + swing.radius * float(np.sign(direction @ u))
-    polygon = band_polygon(canonical(u), (min(start, stop), max(start, stop)), band.across)
+    along = (min(start, stop), max(start, stop))
+    polygon = band_polygon(canonical(u), along, _through(band, bands, along))
     return Opening("door", polygon, swing.radius, f"door swing: arc of radius {swing.radius:.4g} about a jamb")
+
+
+def _through(band: Band, bands: list[Band], along: tuple[float, float]) -> tuple[float, float]:
+    """The cross extent of the whole wall at a doorway: ``band``'s, grown by the parallel pieces
+    beside it there (a wall drawn twice, or a lining on another layer)."""
+    low, high = band.across
+    tol = 0.1 * band.thickness
+    parallel = [
+        b
+        for b in bands
+        if abs(b.u[0] * band.u[1] - b.u[1] * band.u[0]) <= 1e-3 and b.along[0] < along[1] and b.along[1] > along[0]
+    ]
+    grown = True
+    while grown:
+        grown = False
+        for other in parallel:
+            touches = other.across[0] <= high + tol and other.across[1] >= low - tol
+            if touches and (other.across[0] < low or other.across[1] > high):
+                low, high = min(low, other.across[0]), max(high, other.across[1])
+                grown = True
+    return low, high
 
 
 def window_symbols(

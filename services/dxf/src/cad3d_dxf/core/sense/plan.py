@@ -46,6 +46,10 @@ _NOT_WALL = re.compile(
     r"elev|nivel|symbol|mebel|растен|дерев|мебел|оборуд",
     re.IGNORECASE,
 )
+_FOUNDATION = re.compile(r"stem|foot|found|фундам", re.IGNORECASE)
+# Layers of openings that name neither doors nor windows ("A-OPENING"): window evidence in a gap.
+_OPENING_LAYER = re.compile(r"opening|проем|проём|bazshow|بازشو", re.IGNORECASE)
+_LANDSCAPE = re.compile(r"plant|tree|shrub|landscap|topo|растен|дерев", re.IGNORECASE)
 _DOOR_BLOCK = re.compile(r"door|двер|(^|[^a-z])(dr|puerta)([^a-z]|$)|در", re.IGNORECASE)
 _WINDOW_BLOCK = re.compile(r"window|окн|окон|پنجره|ventana|fenster", re.IGNORECASE)
 
@@ -53,6 +57,10 @@ DOOR_RADIUS_MM = (350.0, 1500.0)
 GAP_WIDTH_MM = (500.0, 2500.0)
 WINDOW_LENGTH_MM = (300.0, 3000.0)
 STOREY_GAP_MM = 4000.0
+# A hinge lies on its wall: within this share of the thickest wall from a wall piece.
+HINGE_REACH = 0.25
+# A leaf at least this share of the thickest wall (600 mm of 600) is a doorway's, not a cupboard's.
+DOORWAY_LEAF = 1.0
 
 
 @dataclass
@@ -70,8 +78,11 @@ class _Sorted:
 
 
 def _wall_layers(parts: list[Part], collected: Collected, resolve: LayerResolver) -> set[str]:
+    """Layers of the storey's walls; foundation walls ("S-STEM-WALL") only when nothing else is."""
     layers = collected.line_layers() | {p.layer for p in collected.pieces} | {p.layer for p in parts}
-    return {name for name in layers if resolve(name).include and resolve(name).role == "wall"}
+    walls = {name for name in layers if resolve(name).include and resolve(name).role == "wall"}
+    storey = {name for name in walls if not _FOUNDATION.search(name)}
+    return storey or walls
 
 
 def _candidate(layer: str, resolve: LayerResolver, wall_layers: set[str]) -> bool:
@@ -93,7 +104,10 @@ def _sort_parts(parts: list[Part], resolve: LayerResolver, wall_layers: set[str]
     found = _Sorted()
     for part in parts:
         role, layer = part.role, part.layer
-        if role in ("door", "window"):
+        if role == "" and _OPENING_LAYER.search(layer):
+            found.window_shapes.append((part.polygon, f"layer {layer!r}"))
+            found.dropped["opening symbols (door/window layers)"] += 1
+        elif role in ("door", "window"):
             (found.door_shapes if role == "door" else found.window_shapes).append((part.polygon, f"layer {layer!r}"))
             found.dropped["opening symbols (door/window layers)"] += 1
         elif role not in ("", "wall"):
@@ -128,13 +142,34 @@ def _swings(
     swings: list[Swing] = []
     used: set[int] = set()
     for piece in collected.pieces:
-        if not resolve(piece.layer).include or _NOT_WALL.search(piece.layer):
+        if not resolve(piece.layer).include or _LANDSCAPE.search(piece.layer):
             continue
         swing = swing_of((piece.points - offset) * scale, low, high)
         if swing is not None:
             swings.append(swing)
             used.add(id(piece))
     return swings, used
+
+
+def _is_opening_layer(layer: str, resolve: LayerResolver) -> bool:
+    return resolve(layer).include and (resolve(layer).role in ("door", "window") or bool(_OPENING_LAYER.search(layer)))
+
+
+def _opening_lines(
+    collected: Collected, resolve: LayerResolver, offset: np.ndarray, scale: float
+) -> tuple[list[tuple[Polygon, str]], list[tuple[Polygon, str]]]:
+    """Lines on door and window layers, as thin shapes: what a wall gap may be explained by."""
+    doors: list[tuple[Polygon, str]] = []
+    windows: list[tuple[Polygon, str]] = []
+    layers = collected.line_layers() | {p.layer for p in collected.pieces}
+    for layer in sorted(name for name in layers if _is_opening_layer(name, resolve)):
+        segments = _segments(collected, {layer}, offset, scale)
+        if not len(segments):
+            continue
+        shape = shapely.union_all(shapely.linestrings(segments)).buffer(1e-6 * scale + 1e-9)
+        target = doors if resolve(layer).role == "door" else windows
+        target.append((shape, f"drawing on layer {layer!r}"))
+    return doors, windows
 
 
 def _not_door_drawing(segments: np.ndarray, swings: list[Swing], tol: float) -> np.ndarray:
@@ -192,7 +227,7 @@ def _build_walls(
     mm = resolve.mm_to_output
     min_wall, max_wall = preset.min_wall_thickness_mm * mm, preset.max_wall_thickness_mm * mm
     tol = 0.25 * min_wall
-    opening_layers = {name for name in collected.line_layers() if resolve(name).role in ("door", "window")}
+    opening_layers = {name for name in collected.line_layers() if _is_opening_layer(name, resolve)}
     everything = _segments(collected, candidates | opening_layers, offset, scale)
     everything = everything[_not_door_drawing(everything, swings[0], tol)]
     symbols = window_symbols(everything, min_wall, max_wall, (WINDOW_LENGTH_MM[0] * mm, WINDOW_LENGTH_MM[1] * mm))
@@ -215,19 +250,35 @@ def _build_walls(
         bands.extend(found)
     for group_key, parts in sorted_parts.walls.items():
         groups[group_key].extend((p.polygon, p.color) for p in parts)
-        bands.extend(band_of_polygon(p.polygon) for p in parts if p.polygon.area > 0)
+        for part in parts:
+            # A straight strip stands for a band; a wall ring or an L has no single axis.
+            band = band_of_polygon(part.polygon)
+            if band.thickness <= max_wall and part.polygon.area >= 0.9 * band.polygon.area > 0:
+                bands.append(band)
     polys = [p for parts in sorted_parts.walls.values() for p in (q.polygon for q in parts)]
     return _Walls(groups, bands, median_thickness(bands, polys)), symbols
 
 
 def _openings(
-    walls: _Walls, symbols: list[Polygon], swings: list[Swing], sorted_parts: _Sorted, max_wall: float
+    walls: _Walls, symbols: list[Polygon], swings: list[Swing], door_blocks: list[tuple[Polygon, str]], max_wall: float
 ) -> list[Opening]:
+    """Doors from swings hinged on a wall, windows from symbols. Walls drawn straight through a
+    door are cut too, but only for a leaf of doorway size (a cupboard door is smaller)."""
+    solid = shapely.union_all([p for items in walls.groups.values() for p, _ in items])
     openings: list[Opening] = []
     for swing in swings:
-        door = door_from_swing(swing, walls.bands, max_wall)
-        if door is not None:
-            openings.append(door)
+        door = door_from_swing(swing, walls.bands, HINGE_REACH * max_wall)
+        if door is None:
+            continue
+        drawn_through = solid.intersection(door.polygon).area > 0.5 * door.polygon.area
+        if drawn_through and swing.radius < DOORWAY_LEAF * max_wall:
+            continue
+        if any(o.polygon.intersection(door.polygon).area > 0.8 * door.polygon.area for o in openings):
+            continue  # the same swing drawn twice
+        blocks = [what for box, what in door_blocks if box.intersects(door.polygon)]
+        if blocks:
+            door.evidence += f" ({blocks[0]})"
+        openings.append(door)
     for symbol in symbols:
         if window_in_walls(symbol, walls.bands, 0.5 * max_wall):
             coords = np.asarray(symbol.exterior.coords)
@@ -347,10 +398,14 @@ def read_plan(
     walls, symbols = _build_walls(collected, resolve, sorted_parts, candidates, swings, offset, scale)
     if not walls.groups:
         return _no_walls(parts, sorted_parts)
-    openings = _openings(walls, symbols, swings[0], sorted_parts, max_wall)
-    wall_parts = _wall_parts(walls, openings)
     blocks = _evidence(collected, offset, scale)
-    evidence = (sorted_parts.door_shapes + blocks[0], sorted_parts.window_shapes + blocks[1])
+    openings = _openings(walls, symbols, swings[0], blocks[0], max_wall)
+    wall_parts = _wall_parts(walls, openings)
+    lines = _opening_lines(collected, resolve, offset, scale)
+    evidence = (
+        sorted_parts.door_shapes + blocks[0] + lines[0],
+        sorted_parts.window_shapes + blocks[1] + lines[1],
+    )
     more, warnings = _gap_openings(walls, wall_parts, openings, evidence, mm)
     if more:
         openings += more
