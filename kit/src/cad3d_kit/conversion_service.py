@@ -9,9 +9,10 @@ core for a request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -106,6 +107,21 @@ def warning_to_proto(warning: ConversionWarning) -> common_pb2.Warning:
     return common_pb2.Warning(code=warning.code, message=warning.message, location=location_to_proto(warning.location))
 
 
+@contextlib.contextmanager
+def storage_errors(doing: str) -> Iterator[None]:
+    """A store failure (disk, permissions, S3) is ``storage_error``, retryable, not an internal error."""
+    try:
+        yield
+    except ConversionError:
+        raise
+    except Exception as exc:
+        if not (isinstance(exc, OSError) or type(exc).__module__.startswith(("minio", "urllib3"))):
+            raise
+        raise ConversionError(
+            "storage_error", f"the artifact store failed while {doing}: {type(exc).__name__}", ErrorKind.UNAVAILABLE
+        ) from exc
+
+
 class ConversionRpc:
     def __init__(
         self,
@@ -183,10 +199,12 @@ class ConversionRpc:
         started = time.perf_counter()
         outcome = "failed"
         try:
-            data = await self.read_input(request.input)
+            with storage_errors("reading the input"):
+                data = await self.read_input(request.input)
             remaining = context.time_remaining()
             result = await self.executor(request, data, progress, remaining)
-            artifacts = await self.place_outputs(result, request.output) if hasattr(request, "output") else []
+            with storage_errors("writing the outputs"):
+                artifacts = await self.place_outputs(result, request.output) if hasattr(request, "output") else []
             outcome = "succeeded"
             return result, artifacts
         except asyncio.CancelledError:

@@ -27,6 +27,21 @@ log = logging.getLogger("cad3d.server")
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
+# Clients (the gateway pings every 30 s) may ping this often, also while no call runs or no data
+# flows: gRPC's default allows one ping per 5 minutes without data and answers the third early one
+# with GOAWAY ``too_many_pings``, which failed every call in flight on the channel (a conversion
+# quiet for minutes could never finish). The server pings too, to notice a client that died and
+# cancel its call instead of converting for nobody.
+KEEPALIVE_MIN_RECV_MS = 1_000
+KEEPALIVE_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", KEEPALIVE_MIN_RECV_MS),
+    ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MIN_RECV_MS),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+]
+
 # Health name for liveness and startup probes: SERVING while the process serves RPCs, whatever its
 # dependencies do, so a storage or Triton outage takes pods out of rotation without restarting them.
 LIVENESS_SERVICE = "liveness"
@@ -83,6 +98,7 @@ class GrpcServer:
             options=[
                 ("grpc.max_receive_message_length", limit),
                 ("grpc.max_send_message_length", limit),
+                *KEEPALIVE_OPTIONS,
             ],
         )
         for service in self.services:
