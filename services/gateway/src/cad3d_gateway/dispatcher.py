@@ -204,7 +204,7 @@ class Dispatcher:
                 return self._fail(j, refused)
             j.status, j.stage, j.started_at = JobStatus.running, "starting", j.started_at or utcnow()
             j.attempts += 1
-            j.run_id = f"run{j.attempts}-{secrets.token_hex(3)}"
+            j.run_id = "" if j.attempts == 1 else f"run{j.attempts}-{secrets.token_hex(3)}"
             return j
 
         try:

@@ -81,6 +81,8 @@ class JobRecord(BaseModel):
     waits: int = 0
     # The run whose outputs the job has (or is making): each run writes under its own prefix, so a
     # second run of the same job (a redelivery) never overwrites the files of the one that finished.
+    # The first counted run ("") writes under outputs/; no other run can count as the first while it
+    # may still write (a run the service refused un-counts itself, and it wrote nothing).
     run_id: str = ""
     input: InputInfo
     options: dict[str, Any] = Field(default_factory=dict)
@@ -108,7 +110,8 @@ class JobRecord(BaseModel):
 
     @property
     def run_prefix(self) -> str:
-        return f"{self.output_prefix}/{self.run_id}" if self.run_id else self.output_prefix
+        # A sibling of outputs/, not a folder inside it: a losing first run deletes its own prefix.
+        return f"{self.prefix}/outputs-{self.run_id}" if self.run_id else self.output_prefix
 
 
 class ArtifactLink(BaseModel):
