@@ -333,25 +333,59 @@ def test_totals_net_gross_wall_length_and_volume() -> None:
     assert in_mm["wall_volume_m3"] == pytest.approx(wall_area * 2.5e-9)
 
 
-def _plan_doc() -> Drawing:
-    """The two-room plan drawn in mm: wall outline rings (outer and both rooms joined by the
-    doorway) on A-WALL, room names as TEXT, a door tag in the doorway."""
+WALL_PIECES = [  # two_rooms() drawn wall by wall, mm
+    (0, 0, 8600, 200),
+    (0, 3200, 8600, 3400),
+    (0, 200, 200, 3200),
+    (8400, 200, 8600, 3200),
+    (3200, 200, 3400, 1000),  # the middle wall below the doorway
+    (3200, 1900, 3400, 3200),  # and above it
+]
+
+
+def _plan_doc(walls: str = "lines", leaf: bool = False) -> Drawing:
+    """The two-room plan drawn in mm: each wall two parallel LINEs on A-WALL (a drafter's double
+    line) or a closed rectangle, a door swing in the doorway (A-DOOR), room names as TEXT, a
+    door tag by the door."""
     doc = new_doc(units=4)
     msp = doc.modelspace()
-    walls = two_rooms()
-    for ring in [walls.exterior, *walls.interiors]:
-        msp.add_lwpolyline(
-            [(x * 1000, y * 1000) for x, y in ring.coords[:-1]], close=True, dxfattribs={"layer": "A-WALL"}
-        )
+    for x0, y0, x1, y1 in WALL_PIECES:
+        if walls == "rectangles":
+            corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            msp.add_lwpolyline(corners, close=True, dxfattribs={"layer": "A-WALL"})
+            continue
+        across = x1 - x0 > y1 - y0
+        sides = [((x0, y0), (x1, y0)), ((x0, y1), (x1, y1))] if across else [((x0, y0), (x0, y1)), ((x1, y0), (x1, y1))]
+        for start, end in sides:
+            msp.add_line(start, end, dxfattribs={"layer": "A-WALL"})
+    # The door: hinged at the doorway's lower jamb, open into LIVING, its swing a quarter circle.
+    if leaf:
+        msp.add_line((3400, 1000), (4300, 1000), dxfattribs={"layer": "A-DOOR"})
+    msp.add_arc((3400, 1000), 900, 0, 90, dxfattribs={"layer": "A-DOOR"})
     msp.add_text("KITCHEN", height=250, dxfattribs={"layer": "A-ANNO", "insert": (1000, 1500)})
     msp.add_text("LIVING", height=250, dxfattribs={"layer": "A-ANNO", "insert": (5000, 1500)})
-    msp.add_text("3068", height=120, dxfattribs={"layer": "A-ANNO", "insert": (3250, 1400)})
+    msp.add_text("3068", height=120, dxfattribs={"layer": "A-ANNO", "insert": (3250, 2000)})
     return doc
 
 
-@pytest.mark.xfail(strict=False, reason="sense/plan.py does not call find_rooms/rooms_report yet (walls helper)")
-def test_end_to_end_room_names_and_areas() -> None:
-    doc = _plan_doc()
+@pytest.mark.parametrize(
+    ("walls", "leaf"),
+    [
+        ("lines", False),
+        ("lines", True),
+        pytest.param(
+            "rectangles",
+            True,
+            marks=pytest.mark.xfail(
+                strict=False,
+                reason="plan.py: wall rectangles that touch are merged into one wall ring before the plan "
+                "step, which has no straight band, so the door swing finds no wall and the doorway stays open",
+            ),
+        ),
+    ],
+)
+def test_end_to_end_room_names_and_areas(walls: str, leaf: bool) -> None:
+    doc = _plan_doc(walls, leaf)
     plan = report(doc, preset="architecture")["plan"]
     rows = {row["name"]: row for row in plan["rooms"]}
     assert set(rows) == {"KITCHEN", "LIVING"}
@@ -377,3 +411,23 @@ def test_corpus_floorplan_labels() -> None:
     for room in ("KITCHEN", "2 CAR GARAGE", "ENTRY", "MASTER BEDROOM", "COVERED PORCH", "BEDROOM 2", "GREAT ROOM"):
         assert room in names
     assert not names & {"3068", "5050 XO", "16070 O.H. DOOR", "2668", "6068 S.G.D.", "2050 SH"}
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="plan.py returns before rooms when no walls are found, and the pipeline merges touching "
+    "outlines of one layer before the plan step, so side-by-side zones reach find_rooms as one",
+)
+def test_end_to_end_facility_plan_zones_without_walls() -> None:
+    """Space outlines side by side on one layer, numbered labels, no walls at all."""
+    doc = new_doc(units=4)
+    msp = doc.modelspace()
+    for x0, x1 in ((0, 4000), (4000, 9000)):
+        msp.add_lwpolyline([(x0, 0), (x1, 0), (x1, 5000), (x0, 5000)], close=True, dxfattribs={"layer": "A-AREA"})
+    msp.add_mtext("101\\PConference", dxfattribs={"layer": "A-ANNO", "insert": (1000, 3000), "char_height": 250})
+    msp.add_mtext("102\\POffice\\P25.0 m²", dxfattribs={"layer": "A-ANNO", "insert": (5000, 3000), "char_height": 250})
+    plan = report(doc, preset="architecture")["plan"]
+    rows = [(row["name"], row["source"], row["area_m2"]) for row in plan["rooms"]]
+    assert rows == [("101 Conference", "zone", 20.0), ("102 Office", "zone", 25.0)]
+    assert plan["rooms"][1]["stated_difference"] == 0.0
+    assert plan["totals"]["gross_floor_area_m2"] == pytest.approx(45.0)
