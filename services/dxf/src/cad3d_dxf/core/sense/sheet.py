@@ -39,7 +39,7 @@ from .sheet_title import Grid, find_grids, grid_report, read_fields, title_first
 _TOL = 1e-3  # of the drawing diagonal: how near counts as "on" a line
 _MAX_BORDER_GAP = 0.15  # inner border: each side this share of the sheet's short side at most
 _MARGIN = 0.015  # a clear margin: this share of the frame's short side at least
-_MARK_SIZE = 0.05  # zone ticks and corner marks: this share of the frame's long side at most
+_MARK_SIZE = 0.08  # zone ticks and corner marks: this share of the frame's long side at most
 _BLOCKS_LISTED = 10
 _STRUCTURE = frozenset({"wall", "door", "window", "column", "slab"})
 

@@ -35,10 +35,21 @@ class Linework:
         return np.hypot(s[:, 2] - s[:, 0], s[:, 3] - s[:, 1])
 
 
-def _ring_segments(points: np.ndarray, closed: bool) -> np.ndarray:
-    ends = np.roll(points, -1, axis=0) if closed else points[1:]
-    starts = points if closed else points[:-1]
-    return np.column_stack([starts, ends])
+def _many_segments(rings: list[np.ndarray], closed: bool) -> np.ndarray:
+    """Segments of many point lists at once (each closed back to its start when ``closed``)."""
+    points = np.concatenate(rings)
+    sizes = np.asarray([len(r) for r in rings])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    following = np.arange(1, len(points) + 1)
+    last = starts + sizes - 1
+    if closed:
+        following[last] = starts
+        index = np.arange(len(points))
+    else:
+        keep = np.ones(len(points), dtype=bool)
+        keep[last] = False
+        index = np.flatnonzero(keep)
+    return np.column_stack([points[index], points[following[index]]])
 
 
 def linework(collected: Collected) -> Linework:
@@ -61,12 +72,13 @@ def linework(collected: Collected) -> Linework:
     for layer in sorted(collected.line_layers()):
         rows = collected.line_array(layer)[:, :4]
         add(layer, rows, rows.reshape(-1, 2))
-    for contour in collected.contours:
-        if len(contour.points) >= 2:
-            add(contour.layer, _ring_segments(contour.points, True), contour.points)
-    for piece in collected.pieces:
-        if len(piece.points) >= 2:
-            add(piece.layer, _ring_segments(piece.points, False), piece.points)
+    for closed, items in ((True, collected.contours), (False, collected.pieces)):
+        by_layer: dict[str, list[np.ndarray]] = {}
+        for item in items:
+            if len(item.points) >= 2:
+                by_layer.setdefault(item.layer, []).append(item.points)
+        for layer, rings in by_layer.items():
+            add(layer, _many_segments(rings, closed), np.concatenate(rings))
     names = sorted(layers, key=layers.__getitem__)
     return Linework(
         np.concatenate(segs) if segs else np.zeros((0, 4)),

@@ -40,9 +40,12 @@ class Arrow:
 
 
 def _arrow(points: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
-    unique = np.unique(np.round(points, 12), axis=0)
-    if len(unique) != 3:
+    seen: dict[tuple[float, float], np.ndarray] = {}
+    for point in points:
+        seen.setdefault((round(float(point[0]), 12), round(float(point[1]), 12)), point)
+    if len(seen) != 3:
         return None
+    unique = np.asarray(list(seen.values()))
     sides = np.asarray([np.linalg.norm(unique[(i + 1) % 3] - unique[(i + 2) % 3]) for i in range(3)])
     short = int(np.argmin(sides))
     if sides.max() > limit or sides.max() <= 0:
@@ -68,8 +71,9 @@ def _rings(points: np.ndarray) -> list[np.ndarray]:
 
 def arrows(collected: Collected, diagonal: float) -> list[Arrow]:
     found: list[Arrow] = []
+    limit = _ARROW_SIZE * diagonal
     for index, contour in enumerate(collected.contours):
-        if len(contour.points) > 8:
+        if len(contour.points) > 8 or np.ptp(contour.points, axis=0).max() > limit:
             continue
         shapes = [_arrow(ring, _ARROW_SIZE * diagonal) for ring in _rings(contour.points)]
         if all(shape is not None for shape in shapes):
@@ -181,35 +185,43 @@ def remove_dimensions(collected: Collected, diagonal: float, counts: Counter[str
     if gone:
         collected.contours = [c for i, c in enumerate(collected.contours) if i not in gone]
         for reason, count in (("symbol", len(symbols)), ("dimension", len(confirmed))):
-            counts[reason] += count
-            collected.excluded[reason] += count
+            if count:
+                counts[reason] += count
+                collected.excluded[reason] += count
     return removed + len(gone)
 
 
 def _round(points: np.ndarray) -> bool:
+    if len(points) < 12:
+        return False
     x, y = points[:, 0], points[:, 1]
-    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-    diameter = float(max(np.ptp(x), np.ptp(y)))
-    return len(points) >= 12 and diameter > 0 and area >= _ROUND * np.pi * diameter**2 / 4.0
+    area = 0.5 * abs(float(x[:-1] @ y[1:] - y[:-1] @ x[1:] + x[-1] * y[0] - y[-1] * x[0]))
+    diameter = float(max(x.max() - x.min(), y.max() - y.min()))
+    return diameter > 0 and area >= _ROUND * np.pi * diameter**2 / 4.0
 
 
 def remove_bubbles(
     collected: Collected, texts: list[TextItem], diagonal: float, tol: float, counts: Counter[str]
 ) -> int:
     """Symbol bubbles whose short text fills them, with small geometry against them on their layer."""
-    if not texts:
+    labels = [t for t in texts if 0 < len(t.text.strip()) <= _BUBBLE_CHARS and t.height > 0]
+    if not labels or not collected.contours:
         return 0
-    points = np.asarray([(t.x, t.y) for t in texts])
-    heights = np.asarray([t.height for t in texts])
-    short = np.asarray([0 < len(t.text.strip()) <= _BUBBLE_CHARS for t in texts])
+    order = np.argsort([t.x for t in labels])  # texts by x: each bubble looks at a slice only
+    points = np.asarray([(labels[i].x, labels[i].y) for i in order])
+    heights = np.asarray([labels[i].height for i in order])
+    lows = np.asarray([c.points.min(axis=0) for c in collected.contours])
+    highs = np.asarray([c.points.max(axis=0) for c in collected.contours])
+    sizes = (highs - lows).max(axis=1)
     regions: list[tuple[str, tuple[float, float, float, float]]] = []
-    for contour in collected.contours:
-        low, high = contour.points.min(axis=0), contour.points.max(axis=0)
-        size = float(np.max(high - low))
-        if size > _BUBBLE_SIZE * diagonal or size <= 0 or not _round(contour.points):
-            continue
-        held = (points >= low).all(axis=1) & (points <= high).all(axis=1) & short
-        if not (held & (heights >= _BUBBLE_TEXT * size)).any():
+    for index in np.flatnonzero((sizes > 0) & (sizes <= _BUBBLE_SIZE * diagonal)).tolist():
+        low, high, size = lows[index], highs[index], float(sizes[index])
+        start = int(np.searchsorted(points[:, 0], low[0], side="left"))
+        stop = int(np.searchsorted(points[:, 0], high[0], side="right"))
+        near, tall = points[start:stop, 1], heights[start:stop]
+        held = (near >= low[1]) & (near <= high[1]) & (tall >= _BUBBLE_TEXT * size)
+        contour = collected.contours[index]
+        if not held.any() or not _round(contour.points):
             continue
         grow = 0.6 * size
         regions.append((contour.layer, (low[0] - grow, low[1] - grow, high[0] + grow, high[1] + grow)))

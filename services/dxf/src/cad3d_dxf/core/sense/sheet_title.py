@@ -25,7 +25,9 @@ _MIN_CELLS = 4
 _FULL_COLON = "\uff1a"  # CJK labels end with the full-width colon
 _MIN_TEXTS = 3
 # A grid is sheet furniture only if text sits in this share of its cells at least.
-_TEXT_SHARE = 0.3
+_TEXT_SHARE = 0.2
+# Linework hanging on the frame beyond this many segments is a drawing clipped by it, not a grid.
+_MAX_ATTACHED = 20_000
 # A grid covering more than this share of the frame is a drawing, not a title block.
 _MAX_SHARE = 0.3
 MAX_TEXTS_LISTED = 60
@@ -62,6 +64,32 @@ class Grid:
         return (x0, y0, x1, y1)
 
 
+def _attached(segs: np.ndarray, sides: np.ndarray, tol: float) -> np.ndarray:
+    """The segments connected to the frame's sides through segments touching one another: a
+    title block hangs on the frame, the drawing inside does not (and is never noded).
+
+    The segments are axis-aligned, so two touch when their boxes, grown by ``tol``, overlap;
+    frontier boxes are compared with all others in chunks (no shapely geometry per line).
+    """
+    if not len(segs):
+        return segs
+    low = np.minimum(segs[:, 0:2], segs[:, 2:4]) - tol
+    high = np.maximum(segs[:, 0:2], segs[:, 2:4]) + tol
+    reached = np.zeros(len(segs), dtype=bool)
+    frontier = np.column_stack([np.minimum(sides[:, 0:2], sides[:, 2:4]), np.maximum(sides[:, 0:2], sides[:, 2:4])])
+    while len(frontier) and reached.sum() <= _MAX_ATTACHED:
+        touched = np.zeros(len(segs), dtype=bool)
+        for chunk in range(0, len(frontier), 64):
+            f = frontier[chunk : chunk + 64]
+            overlap = (low[None, :, 0] <= f[:, None, 2]) & (high[None, :, 0] >= f[:, None, 0])
+            overlap &= (low[None, :, 1] <= f[:, None, 3]) & (high[None, :, 1] >= f[:, None, 1])
+            touched |= overlap.any(axis=0)
+        fresh = touched & ~reached
+        reached |= fresh
+        frontier = np.column_stack([low[fresh] + tol, high[fresh] - tol])
+    return segs[reached]
+
+
 def _cells(lines: Linework, area: Rect, tol: float) -> list[Polygon]:
     width, height = area[2] - area[0], area[3] - area[1]
     segs, lengths = lines.segments, lines.lengths()
@@ -70,7 +98,7 @@ def _cells(lines: Linework, area: Rect, tol: float) -> list[Polygon]:
     chosen = segs[short & within & (lengths > tol)]
     x0, y0, x1, y1 = area
     sides = np.asarray([(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)])
-    chosen = np.concatenate([chosen, sides])
+    chosen = np.concatenate([_attached(chosen, sides, tol), sides])
     # Snapped to the tolerance grid so nearly-touching cell sides node together.
     chosen = np.round(chosen / tol) * tol
     strings = shapely.linestrings(chosen.reshape(-1, 2, 2))
