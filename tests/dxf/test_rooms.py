@@ -135,6 +135,18 @@ def test_slivers_tiny_faces_and_islands() -> None:
     assert len(rooms[1].polygon.interiors) == 1
 
 
+def test_an_l_shaped_and_a_cut_corner_room_keep_their_exact_outline() -> None:
+    for room in (
+        Polygon([(0.2, 0.2), (6, 0.2), (6, 2), (3, 2), (3, 5), (0.2, 5)]),
+        Polygon([(0, 0), (6, 0), (6, 3), (3, 6), (0, 6)]),
+    ):
+        walls = room.buffer(0.2, join_style="mitre").difference(room)
+        [found] = find_rooms([walls], [], [], [], min_area=1.0, max_wall_thickness=0.6)
+        assert found.area == pytest.approx(room.area)
+        assert found.perimeter == pytest.approx(room.length)
+        assert found.polygon.symmetric_difference(room).area == pytest.approx(0.0, abs=1e-9)
+
+
 def test_walls_a_hair_apart_at_a_corner_still_enclose_a_room() -> None:
     pieces = [box(0, 0, 4, 0.2), box(0, 0.2, 0.2, 3.2), box(0, 3.2, 4, 3.4), box(3.8, 0.2, 4, 3.2 - 0.01)]
     rooms = find_rooms(pieces, [], [], [], min_area=1.0, max_wall_thickness=0.6)
