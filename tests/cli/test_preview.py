@@ -222,3 +222,41 @@ def test_render_script_writes_pictures_report_and_index(tmp_path: Path) -> None:
     index = (out / "index.html").read_text()
     assert 'src="plate/model.png"' in index and "failed: " in index
     assert Image.open(io.BytesIO((out / "plate" / "model.png").read_bytes())).size == SIZE
+
+
+def test_zbuffer_keeps_the_nearest_face_at_every_pixel_like_a_brute_force_check() -> None:
+    from cad3d_cli.preview_zbuffer import rasterise
+
+    rng = np.random.default_rng(7)
+    width, height = 64, 48
+    # Wide, tall (scanned by columns) and overlapping triangles at random depths.
+    centres = rng.uniform([0, 0], [width, height], (60, 1, 2))
+    pixels = centres + rng.uniform(-1, 1, (60, 3, 2)) * rng.choice([[3, 30], [30, 3], [20, 20]], 60)[:, None, :]
+    depth = rng.uniform(-10, 10, (60, 3))
+    buffers = rasterise(pixels, depth, (width, height))
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    best = np.full((height, width), -np.inf)
+    for (a, b, c), z in zip(pixels, depth, strict=True):
+        det = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])
+        if abs(det) < 1e-9:
+            continue
+        wb = ((xs - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (ys - a[1])) / det
+        wc = ((b[0] - a[0]) * (ys - a[1]) - (xs - a[0]) * (b[1] - a[1])) / det
+        inside = (wb >= 0) & (wc >= 0) & (wb + wc <= 1)
+        best = np.where(inside, np.maximum(best, z[0] + wb * (z[1] - z[0]) + wc * (z[2] - z[0])), best)
+    covered = np.isfinite(best)
+    assert (np.isfinite(buffers.depth) == covered).mean() > 0.995  # pixel centres on an edge may differ
+    both = covered & np.isfinite(buffers.depth)
+    assert np.isclose(buffers.depth[both], best[both]).mean() > 0.995
+
+
+def test_binary_dxf_is_drawn_like_an_ascii_one(tmp_path: Path) -> None:
+    doc = ezdxf.new("R2010", units=4)
+    doc.modelspace().add_lwpolyline([(0, 0), (1000, 0), (1000, 500), (0, 500)], close=True)
+    stream = io.BytesIO()
+    doc.write(stream, fmt="bin")  # type: ignore[arg-type]
+    binary, ascii_ = tmp_path / "binary.png", tmp_path / "ascii.png"
+    assert render_drawing_png(stream.getvalue(), binary) == []
+    assert render_drawing_png(drawing_rectangle(), ascii_) == []
+    assert (png(binary)[60:730].sum(axis=2) < 600).sum() > 2000  # the rectangle is there
+    assert np.array_equal(png(binary), png(ascii_))

@@ -16,6 +16,7 @@ from typing import Any
 from ezdxf.addons.drawing import Frontend, RenderContext, config, layout, pymupdf
 from PIL import Image, ImageDraw
 
+from cad3d_cli.preview_model import read_dxf
 from cad3d_cli.preview_raster import BACKGROUND, INK, draw_scale_bar, font
 from cad3d_dxf.core.units import drawing_unit
 
@@ -40,11 +41,9 @@ class DrawingPicture:
 
 def drawing_picture(data: bytes, size: tuple[int, int], layout: str | None = None) -> DrawingPicture:
     """The drawing's model space (or the named layout) fitted into ``size``, on white."""
-    from ezdxf import recover
-
     try:
-        doc, _auditor = recover.read(io.BytesIO(data))
-    except Exception as exc:  # ezdxf rejects what it cannot parse with several exception types
+        doc = read_dxf(data)
+    except Exception as exc:  # the reader's ConversionError, or what ezdxf raises on garbage
         return _message_picture(size, f"ezdxf cannot read this drawing: {type(exc).__name__}: {exc}")
     notes: list[str] = []
     space: Any = doc.modelspace()

@@ -114,7 +114,7 @@ def _face_colours(mesh: trimesh.Trimesh) -> np.ndarray:
 
 def dxf_has_meshes(data: bytes) -> bool:
     """Whether a DXF holds 3D faces (a model cad3d wrote as DXF) rather than a 2D drawing."""
-    doc = _read_dxf(data)
+    doc = read_dxf(data)
     return any(_is_mesh(entity) for entity in doc.modelspace())
 
 
@@ -124,7 +124,7 @@ def dxf_triangles(data: bytes, *, unit: str | None = None) -> ModelTriangles:
     trimesh reads only a DXF's 2D paths, so ezdxf reads the faces."""
     from ezdxf.render import MeshBuilder
 
-    doc = _read_dxf(data)
+    doc = read_dxf(data)
     if unit is None:
         known = drawing_unit(int(doc.header.get("$INSUNITS", 0) or 0))
         unit = known[0] if known and known[0] in OUTPUT_UNITS else "mm"
@@ -153,11 +153,12 @@ def dxf_triangles(data: bytes, *, unit: str | None = None) -> ModelTriangles:
     return ModelTriangles(array, np.array(colours, np.uint8).reshape(-1, 3), unit, parts)
 
 
-def _read_dxf(data: bytes) -> Any:
-    from ezdxf import recover
+def read_dxf(data: bytes) -> Any:
+    """The document as the converter reads it (ASCII or binary, strict, else recover mode), so
+    the picture shows what the conversion saw."""
+    from cad3d_dxf.core.reading import detect_format, load_document
 
-    doc, _auditor = recover.read(io.BytesIO(data))
-    return doc
+    return load_document(data, detect_format(data)).doc
 
 
 def _is_mesh(entity: Any) -> bool:
