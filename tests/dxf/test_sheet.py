@@ -272,3 +272,18 @@ def test_pdf_sheet_frame_is_not_extruded() -> None:
     assert sheet["title_block"]["fields"]["scale"] == "1:1" and sheet["title_block"]["fields"]["unit"] == "mm"
     width, depth = _size(rep)
     assert width < 100 and depth < 150  # the part's views, not the 288 x 203 mm frame
+
+
+def test_paper_space_viewports_are_not_parts() -> None:
+    """A layout's viewport rectangles are windows onto the model, never parts."""
+    doc = new_doc()
+    _plate(doc.modelspace(), 0, 0)
+    layout = doc.layouts.new("Sheet1")
+    layout.add_viewport(center=(150, 100), size=(250, 180), view_center_point=(50, 30), view_height=100)
+    _rect(layout, 10, 10, 290, 200)
+    _rect(layout, 20, 15, 280, 195)
+    _title_grid(layout, 100, 15)
+    rep = report(doc, layout="Sheet1")
+    assert rep["entities"]["seen"].get("VIEWPORT", 0) >= 1
+    assert rep["sheet"]["frame"]["found"]
+    assert rep["parts"]["count"] == 0

@@ -93,7 +93,8 @@ def _attached(segs: np.ndarray, sides: np.ndarray, tol: float) -> np.ndarray:
 def _cells(lines: Linework, area: Rect, tol: float) -> list[Polygon]:
     width, height = area[2] - area[0], area[3] - area[1]
     segs, lengths = lines.segments, lines.lengths()
-    short = (lines.horizontal(tol) & (lengths <= 0.6 * width)) | (lines.vertical(tol) & (lengths <= 0.6 * height))
+    # Anything short of a whole side: a portrait title block may span the full width.
+    short = (lines.horizontal(tol) & (lengths < width - 2 * tol)) | (lines.vertical(tol) & (lengths < height - 2 * tol))
     within = inside(segs[:, 0:2], area, tol) & inside(segs[:, 2:4], area, tol)
     chosen = segs[short & within & (lengths > tol)]
     x0, y0, x1, y1 = area
