@@ -286,3 +286,36 @@ async def test_a_job_converted_twice_keeps_the_files_its_record_describes(nats_u
         stored = list((tmp_path / "store").rglob("model.stl"))
         model = await bench.client.get(f"/v1/conversions/{job_id}/artifacts/model.stl")
         assert len(stored) == 1 and stored[0].read_bytes() == model.content
+
+
+async def test_a_message_ahead_of_its_record_waits_for_it(
+    nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cad3d_gateway import dispatcher as dispatching
+    from cad3d_gateway.jobqueue import job_subject
+    from cad3d_gateway.models import InputInfo, JobRecord
+    from cad3d_gateway.submission import new_job_id
+
+    monkeypatch.setattr(dispatching, "RECORD_GRACE_SECONDS", 1.5)
+    async with rig(nats_url, tmp_path) as bench:
+        state = bench.app.state
+        await bench.dispatcher().start()
+        orphan, late = new_job_id(), new_job_id()
+        # The API publishes before it writes the record; NATS may fail in between (orphan) ...
+        await state.js.publish(job_subject("dxf"), orphan.encode(), msg_id=orphan)
+        await state.js.publish(job_subject("dxf"), late.encode(), msg_id=late)
+        await asyncio.sleep(0.5)  # ... or the dispatcher may simply be quicker (late)
+        stored = state.store.put(f"tenants/t/jobs/{late}/input/source.dxf", plate_with_hole(), "image/vnd.dxf")
+        info = InputInfo(
+            filename="p.dxf", media_type="image/vnd.dxf", size=stored.size, sha256=stored.sha256, key=stored.key
+        )
+        await state.jobs.create(JobRecord(id=late, tenant="t", kind="dxf", input=info, options={"format": "stl"}))
+        deadline = time.monotonic() + 10
+        while (record := await state.jobs.get(late)) is None or not record.status.terminal:
+            assert time.monotonic() < deadline, record
+            await asyncio.sleep(0.05)
+        assert record.status == "succeeded"
+        while await bench.queued_messages():  # the orphan is dropped once its grace is over
+            assert time.monotonic() < deadline, "the message without a record stayed queued"
+            await asyncio.sleep(0.1)
+        assert await state.jobs.get(orphan) is None

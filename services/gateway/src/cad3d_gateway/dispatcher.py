@@ -47,6 +47,7 @@ tracer = trace.get_tracer("cad3d.gateway.dispatcher")
 
 THREE_D_FORMATS = ("glb", "stl", "obj")
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes of one job
+RECORD_GRACE_SECONDS = 10.0  # how long a job message may wait for its record
 
 
 class JobCanceled(Exception):
@@ -209,8 +210,14 @@ class Dispatcher:
 
         try:
             job, revision = await self.jobs.update_revision(job_id, start)
-        except JobNotFound:  # deleted (or expired) while queued
-            await msg.ack()
+        except JobNotFound:
+            # The API publishes a job before writing its record: a young message may be a moment
+            # early; an older one's record was deleted, expired, or never written (NATS failed).
+            published = msg.metadata.timestamp if msg.metadata else None
+            if published is not None and (utcnow() - published).total_seconds() < RECORD_GRACE_SECONDS:
+                await msg.nak(delay=0.5)
+            else:
+                await msg.ack()
             return
         if refused is not None and job.status == JobStatus.failed:
             await self._announce_failure(job, refused)

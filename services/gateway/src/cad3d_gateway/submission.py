@@ -207,8 +207,10 @@ async def submit(
             raise storage_problem(exc) from exc
         raise
     try:
-        await state.jobs.create(job)
+        # The message first: a record without one would stay queued for ever, while a message
+        # without a record (NATS failed in between) is dropped by the dispatcher after a grace.
         await state.js.publish(job_subject(job.kind), job.id.encode(), msg_id=job.id)
+        await state.jobs.create(job)
     except (NatsError, TimeoutError) as exc:
         # Nothing would ever run the job: leave no record, no input and no claim behind.
         await _undo(state, job, idempotency_key, stored=True)
