@@ -260,7 +260,8 @@ def test_architecture_walls_keep_their_outline_colour_and_floors_stay_grey() -> 
     result = run(doc, preset="architecture")
     layers = result.report["layers"]
     assert sorted(layers["A-WALL"]["colors"]) == ["#0000ff", "#ff0000"]
-    assert layers["A-WALL floor"]["colors"] == ["#c8c8c8"]
+    [room] = result.report["plan"]["rooms"]  # unlabelled: "room 1", its slab its own node
+    assert layers[f"{room['name']} floor"]["colors"] == ["#c8c8c8"]
     tree, _ = _glb_json(_artifact(result, "model.glb"))
     faces = {r["name"]: r["faces"] for r in _layer_primitives(tree, "A-WALL")}
     assert faces.keys() == {"A-WALL #0000ff", "A-WALL #ff0000"}

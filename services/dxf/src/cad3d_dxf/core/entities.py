@@ -295,6 +295,7 @@ class EntityCollector:
         building: tuple[str, ...] = (),
         exclude_block: Callable[[str, str], str] | None = None,
         budget: _Budget | None = None,
+        hidden_layers: dict[str, str] | None = None,
     ) -> None:
         self.layer_rgb = layer_rgb
         self.flatten_relative = flatten_relative
@@ -305,6 +306,9 @@ class EntityCollector:
         # (block name, INSERT layer) -> why its geometry stays out of the model ("" keeps it).
         self.exclude_block = exclude_block
         self.budget = _Budget() if budget is None else budget
+        # Layer -> why nothing on it is modelled (off, frozen, not plotted): a person reading the
+        # sheet never sees it. Entities there are counted in ``excluded``, not skipped as errors.
+        self.hidden_layers = hidden_layers or {}
         self._excluded_placements: dict[str, tuple[str, list[_Placement]]] = {}
         self.out = Collected()
         self._pending: list[_PendingCurve] = []
@@ -357,6 +361,10 @@ class EntityCollector:
             layer = self._layer(entity)
         except Exception:  # unknown entity kinds (e.g. R2.10 REPEAT) may lack the common attributes
             self._skip("", dxftype, "0", "entity type not supported for extrusion")
+            return
+        hidden = self.hidden_layers.get(layer)
+        if hidden is not None:
+            self.out.excluded[hidden] += 1
             return
         self.out.layers.add(layer)
         if dxftype in TEXT_TYPES:
@@ -951,6 +959,7 @@ class EntityCollector:
             building=(*self.building, name),
             exclude_block=self.exclude_block,
             budget=self.budget,
+            hidden_layers=self.hidden_layers,
         )
         template = sub.collect(block)
         self.templates[name] = template

@@ -84,11 +84,28 @@ class _Source:
 _HEADER_FACTS = ("$INSUNITS", "$MEASUREMENT", "$LUNITS", "$DIMLUNIT", "$DIMSCALE", "$DIMLFAC", "$LTSCALE", "$TEXTSIZE")
 
 
+def _hidden_layers(doc: Drawing) -> dict[str, str]:
+    """Layers a person never sees on the sheet: switched off, frozen, or set not to plot."""
+    hidden: dict[str, str] = {}
+    for layer in doc.layers:
+        name = layer_display_name(layer.dxf.name)
+        if layer.is_off() or layer.is_frozen():
+            hidden[name] = "layer off or frozen"
+        elif not layer.dxf.get("plot", 1) and name.casefold() != "defpoints":
+            hidden[name] = "layer set not to plot"
+    return hidden
+
+
 def _collect(
     doc: Drawing, layout: str, entities: Iterable[Any], info: Callable[[], SourceInfo], options: DxfOptions
 ) -> _Source:
     layer_rgb = _layer_colors(doc)
-    collector = EntityCollector(layer_rgb, FLATTEN_RELATIVE, exclude_block=block_excluder(options))
+    collector = EntityCollector(
+        layer_rgb,
+        FLATTEN_RELATIVE,
+        exclude_block=block_excluder(options),
+        hidden_layers=_hidden_layers(doc) if options.sheet == "auto" else None,
+    )
     collected = collector.collect(entities)
     insunits = int(doc.header.get("$INSUNITS", 0) or 0)
     header = {name: doc.header.get(name) for name in _HEADER_FACTS if name in doc.header}
