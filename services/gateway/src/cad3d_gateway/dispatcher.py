@@ -246,6 +246,15 @@ class Dispatcher:
             await self._after_failure(job, failure, msg)
             return
 
+        await self._complete(job, (response_artifacts, report, warnings, version), msg)
+
+    async def _complete(
+        self, job: JobRecord, result: tuple[list[ArtifactInfo], dict[str, Any], list[dict[str, Any]], str], msg: Msg
+    ) -> None:
+        """Record this run's result, unless the job was canceled or another run finished first."""
+        response_artifacts, report, warnings, version = result
+        job_id = job.id
+
         def succeed(j: JobRecord) -> JobRecord | None:
             if j.status.terminal:
                 return None
