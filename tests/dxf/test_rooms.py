@@ -428,11 +428,6 @@ def test_corpus_floorplan_labels() -> None:
     assert not names & {"3068", "5050 XO", "16070 O.H. DOOR", "2668", "6068 S.G.D.", "2050 SH"}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="plan.py returns before rooms when no walls are found, and the pipeline merges touching "
-    "outlines of one layer before the plan step, so side-by-side zones reach find_rooms as one",
-)
 def test_end_to_end_facility_plan_zones_without_walls() -> None:
     """Space outlines side by side on one layer, numbered labels, no walls at all."""
     doc = new_doc(units=4)
@@ -484,11 +479,6 @@ def test_corpus_richland_rooms_from_room_outlines() -> None:
     assert not {name for name in rows if len(name) == 1}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the pipeline unions touching outlines of one layer before the plan step: Kitchen and "
-    "Living Room (both on Actual_Rooms, sharing a side) reach find_rooms as one zone",
-)
 def test_corpus_richland_kitchen_and_living_room_are_two_rooms() -> None:
     plan = _corpus_plan("richland__House_Plan-02_Sh01.dxf")
     rows = {row["name"]: row for row in plan["rooms"]}

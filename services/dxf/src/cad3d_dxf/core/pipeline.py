@@ -39,8 +39,9 @@ from .regions import Region, merge_overlapping, nest_by_containment
 from .report import MAX_LISTED, build_report, skip_warnings
 from .rules import LayerResolver
 from .sense.blocks import block_excluder
-from .sense.decisions import PartsOutcome
+from .sense.decisions import PartsOutcome, SheetDecision
 from .sense.plan import read_plan
+from .sense.rooms import is_zone_layer
 from .sense.sheet import read_sheet
 from .sense.units import decide_units
 from .sense.views import read_views
@@ -162,8 +163,16 @@ def _recentre_offset(polygons: list[Polygon], meshes: list[np.ndarray], scale: f
 _Merged = tuple[str, Polygon, ExtrusionKey, RGB | None]
 
 
-def _merge_groups(groups: dict[ExtrusionKey, list[Region]], min_area: float, stats: RegionStats) -> list[_Merged]:
-    """Nest holes and union touching parts per extrusion group; each group is dropped once merged."""
+def _merge_groups(
+    groups: dict[ExtrusionKey, list[Region]],
+    min_area: float,
+    stats: RegionStats,
+    keep_apart: Callable[[str], bool] = lambda layer: False,
+) -> list[_Merged]:
+    """Nest holes and union touching parts per extrusion group; each group is dropped once merged.
+
+    Layers for which ``keep_apart`` is true keep their outlines apart: two rooms drawn as zones
+    that share a side are two rooms, not one merged outline."""
     merged: list[_Merged] = []
     for key in list(groups):
         filled, dropped = nest_by_containment(groups.pop(key))
@@ -175,6 +184,9 @@ def _merge_groups(groups: dict[ExtrusionKey, list[Region]], min_area: float, sta
             colors.append(region.color)
         del filled
         for layer, (polys, colors) in by_layer.items():
+            if keep_apart(layer):
+                merged.extend((layer, poly, key, color) for poly, color in zip(polys, colors, strict=True))
+                continue
             merged.extend(
                 (layer, poly, key, color) for poly, color in merge_overlapping(polys, colors) if poly.area > min_area
             )
@@ -296,6 +308,17 @@ def _resolve_colours(
     return coloured
 
 
+def _drop_sheet_texts(collected: Collected, sheet: SheetDecision) -> None:
+    """Title-block and table texts have been read (sheet.title_block.fields, units): later steps
+    must not take the project title for a room name or a note about the part."""
+    boxes = [block["bbox"] for block in (sheet.title_block, *sheet.tables) if block and "bbox" in block]
+    if not boxes or sheet.mode != "auto":
+        return
+    collected.texts = [
+        t for t in collected.texts if not any(x0 <= t.x <= x1 and y0 <= t.y <= y1 for x0, y0, x1, y1 in boxes)
+    ]
+
+
 def _read_structure(
     parts: list[Part],
     collected: Collected,
@@ -368,6 +391,7 @@ def run(
     units = decide_units(collected, insunits, source.header, options, sheet)
     scale = units.scale_to(OUTPUT_UNITS[options.output_unit])
     drawing_unit = units.used
+    _drop_sheet_texts(collected, sheet)
     resolve = LayerResolver(options)
     lap("sense_ms")
 
@@ -377,7 +401,10 @@ def run(
     min_area = (diagonal * 1e-6) ** 2
     stats = RegionStats()
     progress(50.0, "regions", "chaining loose lines and nesting holes")
-    merged_parts = _merge_groups(build_regions(collected, resolve, scale, heal_tol, min_area, stats), min_area, stats)
+    regions = build_regions(collected, resolve, scale, heal_tol, min_area, stats)
+    plan_mode = resolve.preset is not None and resolve.preset.classify_plan and options.plan == "auto"
+    merged_parts = _merge_groups(regions, min_area, stats, is_zone_layer if plan_mode else lambda layer: False)
+    del regions
     tilted = extrude_tilted(collected.tilted, resolve, scale, min_area)
     collected.tilted.clear()
     offset = _recentre_offset(

@@ -28,7 +28,15 @@ from ..rules import LayerResolver
 from ..walls import storey_clusters, storey_title, union_colours
 from .decisions import PartsOutcome
 from .openings import Opening, Swing, classify_gap, door_from_swing, swing_of, window_in_walls, window_symbols
-from .rooms import find_rooms, is_zone_layer, labels_from_texts, room_parts, rooms_report, stated_area_checks
+from .rooms import (
+    find_rooms,
+    is_zone_layer,
+    labels_from_texts,
+    room_parts,
+    rooms_report,
+    stated_area_checks,
+    unplaced_labels,
+)
 from .wall_geometry import (
     Band,
     band_of_polygon,
@@ -397,7 +405,7 @@ def read_plan(
     swings = _swings(collected, resolve, offset, scale)
     walls, symbols = _build_walls(collected, resolve, sorted_parts, candidates, swings, offset, scale)
     if not walls.groups:
-        return _no_walls(parts, sorted_parts)
+        return _no_walls(parts, sorted_parts, collected, resolve, options, offset, scale, stats)
     blocks = _evidence(collected, offset, scale)
     openings = _openings(walls, symbols, swings[0], blocks[0], max_wall)
     wall_parts = _wall_parts(walls, openings)
@@ -453,13 +461,16 @@ def _rooms(
     assert resolve.preset is not None
     max_wall = resolve.preset.max_wall_thickness_mm * resolve.mm_to_output
     walls = [p.polygon for p in wall_parts]
+    labels = labels_from_texts(collected.texts, offset, scale)
+    outlines: list[tuple[str, Polygon]] = []
     rooms = find_rooms(
         walls,
         [o.polygon for o in openings],
         sorted_parts.zones,
-        labels_from_texts(collected.texts, offset, scale),
+        labels,
         min_area=2.0 * max_wall**2,
         max_wall_thickness=max_wall,
+        outlines=outlines,
     )
     heights = Counter({p.key.height: p.polygon.area for p in wall_parts})
     wall_height = heights.most_common(1)[0][0] if heights else 0.0
@@ -472,6 +483,18 @@ def _rooms(
         )
         for c in stated_area_checks(rooms, options.output_unit)
     ]
+    section["zone_outlines"] = [{"layer": layer, "area": float(poly.area)} for layer, poly in outlines]
+    unplaced = unplaced_labels(labels)
+    section["unplaced_labels"] = unplaced
+    if unplaced:
+        names = ", ".join(repr(row["text"]) for row in unplaced[:8])
+        warnings.append(
+            ConversionWarning(
+                "room_not_closed",
+                f"{len(unplaced)} room label(s) lie in no closed room ({names}): the walls around them leave "
+                "a gap (an opening too wide, a missing wall), so they have no floor slab",
+            )
+        )
     return section, room_parts(rooms, _slab_key(resolve)), warnings
 
 
@@ -542,9 +565,25 @@ def _dropped_warnings(sorted_parts: _Sorted) -> list[ConversionWarning]:
     ]
 
 
-def _no_walls(parts: list[Part], sorted_parts: _Sorted) -> PartsOutcome:
-    """No wall anywhere: the plan is extruded as drawn, and the report says so."""
-    report = {"walls": {"count": 0, "source": "none"}, "openings": [], "storeys": []}
+def _no_walls(
+    parts: list[Part],
+    sorted_parts: _Sorted,
+    collected: Collected,
+    resolve: LayerResolver,
+    options: DxfOptions,
+    offset: np.ndarray,
+    scale: float,
+    stats: RegionStats,
+) -> PartsOutcome:
+    """No wall anywhere: a space plan's zone outlines are still its rooms (facility plans often
+    have no walls at all); anything else is extruded as drawn, and the report says so."""
+    report: dict[str, Any] = {"walls": {"count": 0, "source": "none"}, "openings": [], "storeys": []}
+    if sorted_parts.zones:
+        section, slabs, warnings = _rooms(collected, resolve, options, sorted_parts, [], [], offset, scale)
+        stats.rooms += len(slabs)
+        zone_layers = {layer for layer, _ in sorted_parts.zones}
+        kept = [p for p in parts if p.layer not in zone_layers]
+        return PartsOutcome(kept + slabs, {**report, **section}, warnings)
     warning = ConversionWarning(
         "no_walls_found",
         "no wall layer and no parallel wall lines were found: the plan is extruded as drawn, without "
