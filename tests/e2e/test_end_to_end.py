@@ -185,7 +185,7 @@ def test_readiness_reports_every_dependency(stack: str) -> None:
 
 
 def test_metrics_and_openapi_are_served(stack: str) -> None:
-    metrics = httpx.get(f"{stack}/metrics/").text
+    metrics = httpx.get(f"{stack}/metrics").text
     assert "cad3d_http_requests_total" in metrics and "cad3d_jobs_created_total" in metrics
     schema = httpx.get(f"{stack}/openapi.json").json()
     assert "/v1/conversions" in schema["paths"] and "/v1/conversions/{job_id}/artifacts/{name}" in schema["paths"]

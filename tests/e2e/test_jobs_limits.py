@@ -140,7 +140,7 @@ def test_full_queue_answers_503_with_retry_after(small_queue: tuple[str, Keys]) 
     assert response.json()["code"] == "queue_full" and int(response.headers["retry-after"]) >= 1
     depth = next(
         float(line.split()[-1])
-        for line in httpx.get(f"{url}/metrics/").text.splitlines()
+        for line in httpx.get(f"{url}/metrics").text.splitlines()
         if line.startswith('cad3d_job_queue_depth{kind="dxf"} ')
     )
     assert depth >= 3

@@ -143,7 +143,7 @@ def queue_depths(url: str) -> dict[str, float]:
     prefix = "cad3d_job_queue_depth{kind="
     return {
         line[len(prefix) + 1 : line.index("}") - 1]: float(line.split()[-1])
-        for line in httpx.get(f"{url}/metrics/").text.splitlines()
+        for line in httpx.get(f"{url}/metrics").text.splitlines()
         if line.startswith(prefix)
     }
 
