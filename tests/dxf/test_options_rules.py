@@ -126,13 +126,20 @@ def test_architecture_preset_heights_and_ignored_layers() -> None:
     layers = ("Стены", "پنجره", "A-DOOR", "Размеры", "Furniture")
     for index, layer in enumerate(layers):
         msp.add_lwpolyline(square(index * 1000, 0, 100), close=True, dxfattribs={"layer": layer})
-    rep = report(doc, preset="architecture")
+    # plan="plain": each layer extruded by its preset category, no wall/opening inference.
+    rep = report(doc, preset="architecture", plan="plain")
     items = {p["layer"]: p for p in rep["parts"]["items"]}
     assert (items["Стены"]["base"], items["Стены"]["height"]) == (0, 3000)
     assert (items["پنجره"]["base"], items["پنجره"]["height"]) == (900, 1200)
     assert items["A-DOOR"]["height"] == 2100
     assert "Размеры" not in items and "Furniture" not in items
     assert rep["layers"]["Размеры"]["included"] is False
+    # With plan inference, door and window shapes are evidence of openings, never solids that
+    # would block a doorway: they are counted, not extruded.
+    planned = report(doc, preset="architecture")
+    layers_built = {p["layer"] for p in planned["parts"]["items"]}
+    assert "پنجره" not in layers_built and "A-DOOR" not in layers_built
+    assert sum(planned["plan"]["not_walls"]["dropped"].values()) >= 2
 
 
 def test_mechanical_preset_makes_plates_of_default_thickness() -> None:

@@ -4,7 +4,8 @@ Endpoints closer than the healing tolerance are snapped to one point (each such 
 healed gap, reported). The linework is then noded and polygonised by GEOS, which finds every
 enclosed face even where lines cross, touch or dangle (a dimension line touching an outline does
 not lose the outline). Faces inside a hole of another face are holes themselves (even-odd), so a
-plate drawn with loose lines keeps its holes.
+plate drawn with loose lines keeps its holes. Chains still open afterwards are closed where their
+own gap is small against their own size, and what stays open is described (closing.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from .closing import OpenChains, close_chains, even_odd
 from .regions import polygons_of
 
 
@@ -26,6 +28,10 @@ class LooseResult:
     max_healed_gap: float = 0.0
     open_chains: int = 0
     open_length: float = 0.0
+    chains_closed: int = 0  # gaps bridged relative to their own chain (closing.py)
+    max_closed_gap: float = 0.0
+    max_closed_relative: float = 0.0
+    open: OpenChains = field(default_factory=OpenChains)  # what stays open, longest first
 
 
 def _cluster_labels(points: np.ndarray, tolerance: float) -> np.ndarray:
@@ -106,21 +112,20 @@ def polygonize_pieces(
     faces_geom, cuts, dangles, invalid = shapely.polygonize_full(noded_parts)
     del noded_parts
     faces = [p for p in polygons_of(faces_geom) if p.area > min_area]
+    del faces_geom
+    # Even-odd over faces: a face inside a hole ring of another face is a hole (a cut-out).
+    filled, result.hole_faces = even_odd(faces)
     leftovers = np.concatenate([shapely.get_parts(g) for g in (cuts, dangles, invalid)])
-    if len(leftovers):
-        # line_merge on the collection, without a costly union: the pieces are already noded.
-        result.open_chains = len(shapely.get_parts(shapely.line_merge(shapely.multilinestrings(leftovers))))
-        result.open_length = float(shapely.length(leftovers).sum())
-    if not faces:
+    if len(leftovers) == 0:  # the usual case for clean outlines: nothing more to do
+        result.faces = filled
         return result
-    # Even-odd over faces: count the hole-rings of other faces that contain each face.
-    hole_rings = [shapely.Polygon(ring) for face in faces for ring in face.interiors]
-    depth = np.zeros(len(faces), dtype=int)
-    if hole_rings:
-        probes = shapely.point_on_surface(np.asarray(faces, dtype=object))
-        tree = shapely.STRtree(hole_rings)
-        face_index, _ = tree.query(probes, predicate="within")
-        depth = np.bincount(face_index, minlength=len(faces))
-    result.faces = [face for face, d in zip(faces, depth, strict=True) if d % 2 == 0]
-    result.hole_faces = int(np.count_nonzero(depth % 2))
+    closure = close_chains(leftovers, faces, filled, min_area)
+    result.faces = closure.faces
+    result.hole_faces += closure.new_holes
+    result.chains_closed = closure.closed
+    result.max_closed_gap = closure.max_gap
+    result.max_closed_relative = closure.max_relative_gap
+    result.open = closure.open
+    result.open_chains = len(closure.open)
+    result.open_length = closure.open_length
     return result

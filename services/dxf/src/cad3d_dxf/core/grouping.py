@@ -6,14 +6,101 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+import shapely
 
 from cad3d_kit.conversion import ConversionWarning, SourceLocation
 
-from .chaining import polygonize_pieces
+from .chaining import LooseResult, polygonize_pieces
+from .closing import OpenChains
 from .entities import Collected, Piece
 from .parts import ExtrusionKey, RegionStats, extrusion_key
 from .regions import Region, nest_by_containment, ring_polygons
-from .rules import LayerResolver
+from .rules import LayerResolver, Preset
+from .walls import parallel_wall_bands
+
+# Open outlines are warned one by one up to this many per layer and in all (the longest first);
+# the rest of a layer is one summary warning, so 10,000 loose lines do not make 10,000 warnings.
+OPEN_WARNINGS_PER_LAYER = 50
+OPEN_WARNINGS_TOTAL = 200
+MAX_OPEN_LISTED = 100  # RegionStats.open_outlines entries kept for the report
+
+
+def _segments(points: np.ndarray) -> np.ndarray:
+    return np.stack([points[:-1], points[1:]], axis=1)
+
+
+def _point(xy: np.ndarray) -> str:
+    return f"({xy[0]:.6g}, {xy[1]:.6g})"
+
+
+def _paired_into_walls(chains: OpenChains, segments: np.ndarray, preset: Preset, mm_per_unit: float) -> np.ndarray:
+    """Which open chains of a wall layer the plan step will pair into walls (walls.py): they are
+    not lost, so they get no warning. ``mm_per_unit``: millimetres per drawing unit."""
+    min_gap = preset.min_wall_thickness_mm / mm_per_unit
+    bands = parallel_wall_bands(segments, min_gap, preset.max_wall_thickness_mm / mm_per_unit, min_gap)
+    paired = np.zeros(len(chains), dtype=bool)
+    if bands:
+        hit, _ = shapely.STRtree(np.asarray(bands, dtype=object)).query(
+            shapely.points(chains.middles), predicate="dwithin", distance=min_gap * 1e-3
+        )
+        paired[hit] = True
+    return paired
+
+
+def _record_closing(layer: str, result: LooseResult, stats: RegionStats, warned_before: int) -> int:
+    """Closed gaps and what stays open on one layer: counters, report entries and warnings.
+
+    Returns how many open outlines were warned one by one."""
+    where = SourceLocation(layer=layer)
+    if result.chains_closed:
+        stats.chains_closed += result.chains_closed
+        stats.max_closed_gap = max(stats.max_closed_gap, result.max_closed_gap)
+        stats.max_closed_relative = max(stats.max_closed_relative, result.max_closed_relative)
+        stats.warnings.append(
+            ConversionWarning(
+                "chains_closed",
+                f"layer {layer!r}: {result.chains_closed} gap(s) up to {result.max_closed_gap:.6g} drawing units "
+                f"({result.max_closed_relative:.2%} of the outline's size) bridged to close open outlines",
+                where,
+            )
+        )
+    chains = result.open
+    for index in range(len(chains)):
+        if len(stats.open_outlines) >= MAX_OPEN_LISTED:
+            break
+        stats.open_outlines.append(
+            {
+                "layer": layer,
+                "x": float(chains.middles[index, 0]),
+                "y": float(chains.middles[index, 1]),
+                "length": float(chains.lengths[index]),
+                "start": chains.starts[index].tolist(),
+                "end": chains.ends[index].tolist(),
+            }
+        )
+    listed = min(len(chains), OPEN_WARNINGS_PER_LAYER, max(OPEN_WARNINGS_TOTAL - warned_before, 0))
+    for index in range(listed):
+        stats.warnings.append(
+            ConversionWarning(
+                "open_outline",
+                f"open outline on layer {layer!r} at {_point(chains.middles[index])}, "
+                f"{chains.lengths[index]:.6g} drawing units long, ends {_point(chains.starts[index])} and "
+                f"{_point(chains.ends[index])}: it encloses nothing, so it is not in the model",
+                where,
+            )
+        )
+    if len(chains) > listed:
+        rest = chains.lengths[listed:]
+        stats.warnings.append(
+            ConversionWarning(
+                "open_outline",
+                f"{len(rest)} {'more ' if listed else ''}open outline(s) on layer {layer!r}, "
+                f"{rest.sum():.6g} drawing units long in all (the longest {rest[0]:.6g}): they enclose nothing, "
+                "so they are not in the model",
+                where,
+            )
+        )
+    return listed
 
 
 def build_regions(
@@ -51,6 +138,7 @@ def build_regions(
     pieces_by_layer: dict[str, list[Piece]] = defaultdict(list)
     for piece in collected.pieces:
         pieces_by_layer[piece.layer].append(piece)
+    open_warned = 0
     for layer in sorted(collected.line_layers() | set(pieces_by_layer)):
         resolved = resolve(layer)
         if not resolved.include:
@@ -63,8 +151,16 @@ def build_regions(
         stats.hole_faces += result.hole_faces
         stats.healed_gaps += result.healed_gaps
         stats.max_healed_gap = max(stats.max_healed_gap, result.max_healed_gap)
+        if len(result.open) and resolved.role == "wall" and resolve.plan_inference and resolve.preset is not None:
+            segments = np.concatenate([lines[:, :4].reshape(-1, 2, 2), *(_segments(p.points) for p in pieces)])
+            walls = _paired_into_walls(result.open, segments, resolve.preset, scale / resolve.mm_to_output)
+            stats.open_chains_in_walls += int(walls.sum())
+            result.open = result.open.subset(~walls)
+            result.open_chains = len(result.open)
+            result.open_length = float(result.open.lengths.sum())
         stats.open_chains += result.open_chains
         stats.open_length += result.open_length
+        open_warned += _record_closing(layer, result, stats, open_warned)
         if result.healed_gaps:
             stats.warnings.append(
                 ConversionWarning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from shapely.geometry import Polygon
 
@@ -44,6 +45,15 @@ class RegionStats:
     max_healed_gap: float = 0.0
     open_chains: int = 0
     open_length: float = 0.0
+    # Gaps bridged relative to their own chain's size (closing.py), the largest in drawing units
+    # and as a fraction of that chain's bounding-box diagonal.
+    chains_closed: int = 0
+    max_closed_gap: float = 0.0
+    max_closed_relative: float = 0.0
+    # Open chains that stayed open, longest first per layer, at most MAX_OPEN_LISTED in all:
+    # {"layer", "x", "y" (halfway along it), "length", "start": [x, y], "end": [x, y]}, drawing units.
+    open_outlines: list[dict[str, Any]] = field(default_factory=list)
+    open_chains_in_walls: int = 0  # open chains of wall layers that pair into walls: not lost, not warned
     rooms: int = 0
     walls_from_lines: int = 0
     warnings: list[ConversionWarning] = field(default_factory=list)

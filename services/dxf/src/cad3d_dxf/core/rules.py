@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -59,9 +60,11 @@ class ResolvedLayer:
     base: float
     color: tuple[int, int, int] | None
     role: Role
-    source: str  # "rule", "preset" or "default": lets the report explain each layer
+    source: str  # "rule", "preset", "option" (height from --height) or "default": lets the report explain each layer
     # True when a user rule fixed the height, so entity thickness must not override it.
     height_from_user: bool = False
+    # What decided the height: "rule", "option", "rules_default", "preset", "drawing" or "default".
+    height_source: str = "default"
 
 
 def _parse_color(value: Any) -> tuple[int, int, int]:
@@ -253,20 +256,49 @@ PRESET_TABLE: dict[str, Preset] = {
 }
 
 
+def _preset_height(
+    category: tuple[float, float, Role], preset: Preset, option_height: float | None, mm_to_output: float
+) -> tuple[float, str]:
+    """A category's height: --height replaces a storey-high category (walls, columns); openings
+    stay their own height but never reach above the --height storey; slabs keep theirs."""
+    height_mm, base_mm, role = category
+    height = height_mm * mm_to_output
+    if option_height is None or role == "slab":
+        return height, "preset"
+    if height_mm >= preset.default_height_mm:
+        return option_height, "option"
+    room = option_height - base_mm * mm_to_output
+    if 0 < room < height:
+        return room, "option"
+    return height, "preset"
+
+
 def resolve_layer(
     layer: str,
     rules: RuleSet,
     preset: Preset | None,
     option_height: float | None,
     mm_to_output: float,
+    drawing_height: float | None = None,
 ) -> ResolvedLayer:
-    """Decide include/height/base/colour/role of a layer. Precedence: user rule, preset, defaults."""
-    default_height = (
-        option_height
+    """Decide include/height/base/colour/role of a layer (heights and bases in output units).
+
+    Precedence for the height: a user rule's height; --height (``option_height``) for every layer
+    no rule gives a height, preset categories included (see _preset_height for openings and
+    slabs); the rules' default; the preset's default; ``drawing_height`` (the caller's default
+    from the drawing's size, default_height_for); DEFAULT_HEIGHT_MM. ``height_source`` records
+    which one decided.
+    """
+    default_height, height_source = (
+        (option_height, "option")
         if option_height is not None
-        else rules.default_height
+        else (rules.default_height, "rules_default")
         if rules.default_height is not None
-        else (preset.default_height_mm if preset else DEFAULT_HEIGHT_MM) * mm_to_output
+        else (preset.default_height_mm * mm_to_output, "preset")
+        if preset
+        else (drawing_height, "drawing")
+        if drawing_height is not None
+        else (DEFAULT_HEIGHT_MM * mm_to_output, "default")
     )
     default_base = rules.default_base if rules.default_base is not None else 0.0
     for rule in rules.layers:
@@ -279,37 +311,90 @@ def resolve_layer(
                 role=rule.role,
                 source="rule",
                 height_from_user=rule.height is not None,
+                height_source="rule" if rule.height is not None else height_source,
             )
+    # Where the height came from --height, the layer says so; include and role are the preset's.
+    source = "option" if height_source == "option" else "preset"
     if preset is not None:
         category = layer_category(layer)
         if category == "ignore":
-            return ResolvedLayer(False, default_height, default_base, None, "", "preset")
+            return ResolvedLayer(False, default_height, default_base, None, "", "preset", False, height_source)
         if category == "" and preset.name == "mechanical":
-            return ResolvedLayer(True, default_height, default_base, None, "plate", "preset")
+            return ResolvedLayer(True, default_height, default_base, None, "plate", source, False, height_source)
         if category in preset.categories:
-            height_mm, base_mm, role = preset.categories[category]
-            return ResolvedLayer(True, height_mm * mm_to_output, base_mm * mm_to_output, None, role, "preset")
+            _, base_mm, role = preset.categories[category]
+            height, height_source = _preset_height(preset.categories[category], preset, option_height, mm_to_output)
+            source = "option" if height_source == "option" else "preset"
+            return ResolvedLayer(True, height, base_mm * mm_to_output, None, role, source, False, height_source)
     elif _normalise(layer) == "defpoints":
         # AutoCAD never plots DEFPOINTS: it only holds dimension definition points.
-        return ResolvedLayer(False, default_height, default_base, None, "", "default")
-    return ResolvedLayer(True, default_height, default_base, None, "", "default")
+        return ResolvedLayer(False, default_height, default_base, None, "", "default", False, height_source)
+    source = "option" if height_source == "option" else "default"
+    return ResolvedLayer(True, default_height, default_base, None, "", source, False, height_source)
+
+
+def _step_125(value: float) -> float:
+    """The largest 1-2-5 step (1, 2, 5, 10, 20, ...) not above ``value`` (> 0)."""
+    decade = 10.0 ** math.floor(math.log10(value))
+    return max(step * decade for step in (1.0, 2.0, 5.0, 10.0) if step * decade <= value * (1 + 1e-9))
+
+
+def default_height_for(extent_mm: float, smaller_mm: float | None = None) -> tuple[float, str]:
+    """A default extrusion height (mm) for a drawing without a preset, from its plan size in mm.
+
+    ``extent_mm`` is the larger side of the drawing's plan extent, ``smaller_mm`` the smaller one
+    (the larger when not given). The rule, with the reason returned alongside the value:
+
+    - up to 2 m across it is a part: a plate 1/20 of the smaller side, rounded down to a 1-2-5
+      step and kept within 1..20 mm (a 100 mm part is 5 mm thick, a 1 m panel 20 mm);
+    - over 5 m across it is a building: 3000 mm, one storey;
+    - in between (furniture, a site element): 100 mm;
+    - no usable extent: DEFAULT_HEIGHT_MM.
+    """
+    if not math.isfinite(extent_mm) or extent_mm <= 0:
+        return DEFAULT_HEIGHT_MM, "the drawing has no plan extent: the generic default"
+    smaller = extent_mm if smaller_mm is None or not math.isfinite(smaller_mm) or smaller_mm <= 0 else smaller_mm
+    smaller = min(smaller, extent_mm)
+    if extent_mm <= 2000.0:
+        height = min(max(_step_125(smaller / 20.0), 1.0), 20.0)
+        return height, (
+            f"the drawing is {extent_mm:.4g} mm across, a part: a plate 1/20 of its smaller side "
+            f"({smaller:.4g} mm) in 1-2-5 steps, 1 to 20 mm"
+        )
+    if extent_mm > 5000.0:
+        return 3000.0, f"the drawing is {extent_mm:.4g} mm across, building-sized: one 3000 mm storey"
+    return 100.0, f"the drawing is {extent_mm:.4g} mm across, between a part and a building: 100 mm"
 
 
 class LayerResolver:
-    """Resolves (and caches) every layer's extrusion from the options, rules and preset."""
+    """Resolves (and caches) every layer's extrusion from the options, rules and preset.
 
-    def __init__(self, options: DxfOptions) -> None:
+    ``default_height`` (output units) replaces the generic default of layers no option, rule or
+    preset gives a height (the pipeline passes default_height_for of the drawing's extent);
+    ``default_height_reason`` says why, for the report.
+    """
+
+    def __init__(
+        self, options: DxfOptions, default_height: float | None = None, default_height_reason: str = ""
+    ) -> None:
         from .units import OUTPUT_UNITS
 
         self.rules = parse_rules(options.rules_json) if options.rules_json else RuleSet()
         self.preset: Preset | None = PRESET_TABLE.get(options.preset or "")
         self.option_height = options.height
         self.mm_to_output = 0.001 / OUTPUT_UNITS[options.output_unit]
+        self.default_height = default_height
+        self.default_height_reason = default_height_reason
+        # Wall/opening/room inference on plans: the preset asks for it and --plan plain does not
+        # turn it off.
+        self.plan_inference = bool(self.preset and self.preset.classify_plan and options.plan != "plain")
         self.cache: dict[str, ResolvedLayer] = {}
 
     def __call__(self, layer: str) -> ResolvedLayer:
         resolved = self.cache.get(layer)
         if resolved is None:
-            resolved = resolve_layer(layer, self.rules, self.preset, self.option_height, self.mm_to_output)
+            resolved = resolve_layer(
+                layer, self.rules, self.preset, self.option_height, self.mm_to_output, self.default_height
+            )
             self.cache[layer] = resolved
         return resolved
