@@ -76,13 +76,13 @@ def _dimension_text(entity: Any) -> tuple[str, float | None, dict[str, Any]]:
     if block is not None:
         for item in block:
             if item.dxftype() == "MTEXT":
-                shown = plain_mtext(item.text)
+                shown = str(plain_mtext(item.text))
                 break
             if item.dxftype() == "TEXT":
                 shown = plain_text(item.dxf.text)
                 break
     if override and override not in ("<>", " "):
-        shown = plain_mtext(override.replace("<>", shown or ""))
+        shown = str(plain_mtext(override.replace("<>", shown or "")))
     with contextlib.suppress(Exception):  # a broken style only loses the format hint
         style = entity.override()  # the dimension's style with its own overrides applied
         extra["dimlunit"] = int(style.get("dimlunit", 2))
@@ -97,7 +97,7 @@ def text_of(entity: Any, layer: str, handle: str, block: str = "") -> TextItem |
     measurement: float | None = None
     extra: dict[str, Any] = {}
     if dxftype == "MTEXT":
-        text = plain_mtext(entity.text)
+        text = str(plain_mtext(entity.text))
         height = float(dxf.get("char_height", 0.0) or 0.0)
         point = dxf.get("insert")
         rotation = float(entity.get_rotation()) if hasattr(entity, "get_rotation") else 0.0

@@ -37,7 +37,7 @@ from .parts import (
 from .reading import SourceInfo, detect_format, is_model_space, layer_display_name, load_document, select_layout
 from .regions import Region, merge_overlapping, nest_by_containment
 from .report import MAX_LISTED, build_report, skip_warnings
-from .rules import LayerResolver
+from .rules import LayerResolver, default_height_for
 from .sense.blocks import block_excluder
 from .sense.decisions import PartsOutcome, SheetDecision
 from .sense.plan import read_plan
@@ -308,6 +308,17 @@ def _resolve_colours(
     return coloured
 
 
+def _layer_resolver(options: DxfOptions, collected: Collected, scale: float) -> LayerResolver:
+    """Layer rules, with a default height that fits the drawing when nothing else sets one: a
+    100 mm part is not extruded 1 m high (rules.default_height_for)."""
+    if options.height is not None or options.preset is not None or collected.bounds is None:
+        return LayerResolver(options)
+    mm_per_output = OUTPUT_UNITS[options.output_unit] / 0.001
+    sides = sorted(float(v) * scale * mm_per_output for v in collected.bounds[1] - collected.bounds[0])
+    height_mm, reason = default_height_for(sides[1], sides[0])
+    return LayerResolver(options, height_mm / mm_per_output, reason)
+
+
 def _drop_sheet_texts(collected: Collected, sheet: SheetDecision) -> None:
     """Title-block and table texts have been read (sheet.title_block.fields, units): later steps
     must not take the project title for a room name or a note about the part."""
@@ -392,7 +403,7 @@ def run(
     scale = units.scale_to(OUTPUT_UNITS[options.output_unit])
     drawing_unit = units.used
     _drop_sheet_texts(collected, sheet)
-    resolve = LayerResolver(options)
+    resolve = _layer_resolver(options, collected, scale)
     lap("sense_ms")
 
     bounds = collected.bounds

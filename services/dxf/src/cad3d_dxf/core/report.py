@@ -98,6 +98,12 @@ def build_report(
             "plan": options.plan,
             "strict": options.strict,
         },
+        "default_height": {
+            "value": resolve.default_height if resolve.default_height is not None else None,
+            "reason": resolve.default_height_reason,
+        }
+        if resolve.default_height is not None
+        else {"value": 0.0, "reason": "set by --height, a rule or the preset"},
         "entities": {
             "seen": dict(collected.seen),
             "used": dict(collected.used),
