@@ -131,6 +131,11 @@ def build_report(
             "max_healed_gap": stats.max_healed_gap,
             "open_chains": stats.open_chains,
             "open_length": stats.open_length,
+            "chains_closed": stats.chains_closed,
+            "max_closed_gap": stats.max_closed_gap,
+            "max_closed_relative": stats.max_closed_relative,
+            "open_chains_in_walls": stats.open_chains_in_walls,
+            "open_outlines": stats.open_outlines,
         },
         "tolerances": {
             "flatten_relative": FLATTEN_RELATIVE,
