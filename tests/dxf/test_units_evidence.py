@@ -153,3 +153,14 @@ def test_corpus_units(name: str, preset: str, used: str, size_m: tuple[float, fl
     assert rep["units"]["used"] == used
     size = max(rep["bbox"]["max"][i] - rep["bbox"]["min"][i] for i in (0, 1))
     assert size_m[0] <= size <= size_m[1]
+
+
+def test_a_file_without_a_header_section_is_unitless_not_ezdxfs_default() -> None:
+    body = "0\nSECTION\n2\nENTITIES\n" + "".join(
+        f"0\nLINE\n8\n0\n10\n{x0}\n20\n{y0}\n11\n{x1}\n21\n{y1}\n"
+        for x0, y0, x1, y1 in ((0, 0, 40, 0), (40, 0, 40, 40), (40, 40, 0, 40), (0, 40, 0, 0))
+    )
+    data = (body + "0\nENDSEC\n0\nEOF\n").encode()
+    rep = inspect(data, DxfOptions(height=5)).report
+    assert (rep["units"]["declared"], rep["units"]["used"]) == ("unitless", "unitless")
+    assert rep["bbox"]["max"][0] == pytest.approx(40)  # taken to be in the output unit, mm

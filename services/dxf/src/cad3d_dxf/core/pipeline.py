@@ -81,6 +81,8 @@ class _Source:
     header: dict[str, Any]  # header variables the drawing-sense steps weigh (sense/units.py)
 
 
+# An ASCII DXF's HEADER section starts within its first lines (after any 999 comments).
+_HEADER_PROBE_BYTES = 4096
 # Header variables that say something about units and scale besides $INSUNITS.
 _HEADER_FACTS = ("$INSUNITS", "$MEASUREMENT", "$LUNITS", "$DIMLUNIT", "$DIMSCALE", "$DIMLFAC", "$LTSCALE", "$TEXTSIZE")
 
@@ -396,6 +398,10 @@ def run(
         gc.collect()
     return_free_memory()
     collected, layer_rgb, insunits = source.collected, source.layer_rgb, source.insunits
+    if input_format == "dxf-ascii" and b"HEADER" not in data[:_HEADER_PROBE_BYTES]:
+        # No HEADER section (an ENTITIES-only export): the $INSUNITS ezdxf reports is its own
+        # default, not the file's claim; the drawing is unitless until its content says more.
+        insunits = 0
     lap("entities_ms")
 
     sheet = read_sheet(collected, options)
